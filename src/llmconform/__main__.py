@@ -1,0 +1,5 @@
+"""`python -m llmconform` runs the CLI."""
+
+from llmconform.cli import main
+
+main()

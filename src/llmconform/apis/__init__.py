@@ -1,0 +1,1 @@
+"""One module per wire format: request helpers, stream reducers and terminal-event rules."""

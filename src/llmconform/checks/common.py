@@ -1,0 +1,67 @@
+"""Shared helpers for checks: schema findings, request parameter lookups, value excerpts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from llmconform.checks.context import Exchange
+from llmconform.checks.registry import Issue
+from llmconform.schema_validation import validate
+
+SCHEMA = "urn:llmconform:schema:"
+MAX_SCHEMA_ISSUES = 5
+
+
+def excerpt(value: Any, limit: int = 60) -> str:
+    """A short repr of a value from the target, safe to put in a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def schema_issues(
+    instance: Any, schema: str, requirement: str, exchange: int, prefix: str = ""
+) -> Iterator[Issue]:
+    """One issue per schema error (at most a few, then a count of the rest)."""
+    errors = validate(instance, SCHEMA + schema)
+    for err in errors[:MAX_SCHEMA_ISSUES]:
+        path = prefix + err.path.removeprefix("$") if prefix else err.path
+        yield Issue(requirement, f"{schema}: {err.message}", path, exchange)
+    if len(errors) > MAX_SCHEMA_ISSUES:
+        more = len(errors) - MAX_SCHEMA_ISSUES
+        yield Issue(requirement, f"{schema}: {more} more schema error(s)", prefix or "$", exchange)
+
+
+def requested_n(ex: Exchange) -> int:
+    """The `n` the request asked for (default 1)."""
+    body = ex.request_json
+    n = body.get("n") if isinstance(body, dict) else None
+    return n if isinstance(n, int) and n > 0 else 1
+
+
+def token_limit(ex: Exchange) -> int | None:
+    """`max_completion_tokens` if sent, else `max_tokens`, else None."""
+    body = ex.request_json if isinstance(ex.request_json, dict) else {}
+    for key in ("max_completion_tokens", "max_tokens"):
+        if isinstance(body.get(key), int):
+            return int(body[key])
+    return None
+
+
+def stop_sequences(ex: Exchange) -> list[str]:
+    """The `stop` sequences the request sent, as a list."""
+    body = ex.request_json if isinstance(ex.request_json, dict) else {}
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        return [stop]
+    if isinstance(stop, list):
+        return [s for s in stop if isinstance(s, str) and s]
+    return []
+
+
+def choices_of(completion: dict[str, Any]) -> list[dict[str, Any]]:
+    """The well-formed choice objects of a completion."""
+    choices = completion.get("choices")
+    if not isinstance(choices, list):
+        return []
+    return [c for c in choices if isinstance(c, dict)]

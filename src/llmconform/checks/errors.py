@@ -1,0 +1,119 @@
+"""Error-response checks: status classes, the OpenAI error envelope, authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from llmconform.checks.common import excerpt, schema_issues
+from llmconform.checks.context import CheckContext, Unverifiable
+from llmconform.checks.registry import Issue, check
+
+
+@check("error.client_status", "ERR-001")
+def client_status(ctx: CheckContext) -> Iterator[Issue]:
+    """An invalid request gets a 4xx status: never 2xx (error hidden in a 200) nor 5xx."""
+    ex = ctx.primary
+    if ex.status is None or not 400 <= ex.status < 500:
+        yield Issue(
+            "ERR-001",
+            f"an invalid request was answered with status {ex.status}, expected a 4xx client error",
+            exchange=ex.index,
+        )
+
+
+@check("error.not_5xx", "ERR-002")
+def not_5xx(ctx: CheckContext) -> Iterator[Issue]:
+    """Client input never produces a 5xx server error."""
+    ex = ctx.primary
+    if ex.status is not None and ex.status >= 500:
+        yield Issue(
+            "ERR-002",
+            f"the request produced a server error (status {ex.status})",
+            exchange=ex.index,
+        )
+
+
+@check("error.rejects", "ERR-003")
+def rejects(ctx: CheckContext) -> Iterator[Issue]:
+    """An out-of-range parameter is rejected with a 4xx rather than silently accepted."""
+    ex = ctx.primary
+    if ex.status is not None and ex.status < 400:
+        yield Issue(
+            "ERR-003",
+            f"an out-of-range parameter was accepted (status {ex.status})",
+            exchange=ex.index,
+        )
+
+
+@check("error.status", "ERR-004")
+def status(ctx: CheckContext) -> Iterator[Issue]:
+    """The error uses the status code OpenAI documents for it (`expect`)."""
+    ex = ctx.primary
+    expect = ctx.args.get("expect", 400)
+    allowed = expect if isinstance(expect, list) else [expect]
+    if ex.status not in allowed:
+        yield Issue(
+            "ERR-004",
+            f"expected status {' or '.join(map(str, allowed))}, got {ex.status}",
+            exchange=ex.index,
+        )
+
+
+@check("error.envelope", "ERR-005", "ERR-006", "ERR-001")
+def envelope(ctx: CheckContext) -> Iterator[Issue]:
+    """An error status carries `{"error": {"message", "type", "param", "code"}}` as JSON."""
+    ex = ctx.primary
+    if ex.status is None or ex.status < 400:
+        # No error status. An error body behind a success status is the worst case: clients
+        # parse it as a result. Anything else is left to the status checks.
+        try:
+            body = ex.json
+        except Unverifiable:
+            return
+        if isinstance(body, dict) and "error" in body:
+            yield Issue(
+                "ERR-001", f"an error body was sent with status {ex.status}", "$.error", ex.index
+            )
+        return
+    if ex.content_type != "application/json":
+        yield Issue(
+            "ERR-005",
+            f"error response Content-Type is "
+            f"{ex.capture.header('content-type')!r}, expected application/json",
+            exchange=ex.index,
+        )
+    body = ex.json
+    if isinstance(body, dict) and "detail" in body and "error" not in body:
+        yield Issue(
+            "ERR-005",
+            f"error body is {{'detail': {excerpt(body['detail'])}}} "
+            "(a framework default), not the OpenAI error envelope",
+            "$",
+            ex.index,
+        )
+        return
+    issues = list(schema_issues(body, "openai/error", "ERR-005", ex.index))
+    yield from issues
+    err = body.get("error") if isinstance(body, dict) else None
+    if not issues and isinstance(err, dict):
+        missing = [k for k in ("type", "param", "code") if k not in err]
+        if missing or not isinstance(err.get("type"), str):
+            yield Issue(
+                "ERR-006",
+                f"error object lacks {missing or ['a string type']} "
+                "(OpenAI always sends type, param and code)",
+                "$.error",
+                ex.index,
+            )
+
+
+@check("auth.rejected", "AUTH-001")
+def auth_rejected(ctx: CheckContext) -> Iterator[Issue]:
+    """A missing or wrong API key is answered with 401."""
+    ex = ctx.primary
+    if ex.status != 401:
+        yield Issue(
+            "AUTH-001",
+            f"a request with a bad or missing API key got status {ex.status}, expected 401",
+            exchange=ex.index,
+        )

@@ -1,0 +1,213 @@
+"""The `llmconform` command line: run, list, serve-reference.
+
+Exit codes: 0 conformant (warnings allowed), 1 conformance failures, 2 usage error,
+3 could not run or complete (target unreachable, interrupted, harness error).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from llmconform import EDITION, __version__
+from llmconform.catalog import CatalogError, load_catalog
+from llmconform.checks import known_checks
+from llmconform.engine.executor import Limits
+from llmconform.engine.plan import ALL_CAPABILITIES
+from llmconform.runner import RunRequest, run_suite
+from llmconform.targets import TargetError, TargetUnreachable
+
+EXIT_USAGE = 2
+EXIT_COULD_NOT_RUN = 3
+
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int) -> None:
+    """One clear line on stderr and the exit code."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__, prog_name="llmconform", message=f"%(prog)s %(version)s (edition {EDITION})"
+)
+def main() -> None:
+    """Conformance tests and certification for OpenAI-compatible LLM servers.
+
+    \b
+    Examples:
+      llmconform run                                  # against the embedded reference server
+      llmconform run --target http://127.0.0.1:8000/v1 --model my-model
+      LLMCONFORM_API_KEY=... llmconform run --target https://api.example.com/v1
+      llmconform list
+    """
+
+
+@main.command()
+@click.option(
+    "--target",
+    default="reference",
+    show_default=True,
+    help="'reference', an http(s):// base URL ending in /v1, or asgi:pkg.module:app.",
+)
+@click.option("--model", default=None, help="Model id to test (default: the first listed).")
+@click.option(
+    "--api-key-env",
+    default=None,
+    metavar="NAME",
+    help="Environment variable holding the API key [default: LLMCONFORM_API_KEY].",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=4,
+    show_default=True,
+    help="Exchanges in flight at once. Keep it low against paid or rate-limited APIs.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds one exchange may take.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Report folder [default: reports/<UTC timestamp>].",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["json", "junit"]),
+    help="Report formats to write (repeatable) [default: json and junit].",
+)
+@click.option(
+    "-k",
+    "--filter",
+    "keyword",
+    default=None,
+    help="Select cases by pytest -k expression over case ids, e.g. 'stream and not n2'.",
+)
+@click.option(
+    "--capability",
+    "capabilities",
+    multiple=True,
+    metavar="NAME",
+    help=f"Declare a capability of the target (repeatable): {', '.join(sorted(ALL_CAPABILITIES))}.",
+)
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (recorded).")
+@click.option("-v", "--verbose", is_flag=True, help="List every finding, not just the first.")
+def run(
+    target: str,
+    model: str | None,
+    api_key_env: str | None,
+    concurrency: int,
+    timeout: float,
+    out: Path | None,
+    formats: tuple[str, ...],
+    keyword: str | None,
+    capabilities: tuple[str, ...],
+    insecure: bool,
+    verbose: bool,
+) -> None:
+    """Run the conformance suite against a target and write reports.
+
+    \b
+    Examples:
+      llmconform run
+      llmconform run --target http://127.0.0.1:8000/v1 --model m -k stream
+      llmconform run --target https://api.example.com/v1 --api-key-env EXAMPLE_KEY \\
+          --capability n --concurrency 2
+    """
+    unknown = sorted(set(capabilities) - ALL_CAPABILITIES)
+    if unknown:
+        _fail(
+            f"unknown capability {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(ALL_CAPABILITIES))}",
+            EXIT_USAGE,
+        )
+    env_name = api_key_env or "LLMCONFORM_API_KEY"
+    api_key = os.environ.get(env_name) or None
+    if api_key_env and api_key is None:
+        _fail(f"--api-key-env {api_key_env}: that environment variable is not set", EXIT_USAGE)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    request = RunRequest(
+        target=target,
+        model=model,
+        api_key=api_key,
+        api_key_env=env_name,
+        concurrency=concurrency,
+        limits=Limits(timeout_s=timeout, idle_timeout_s=min(timeout, Limits.idle_timeout_s)),
+        out_dir=out or Path("reports") / stamp,
+        formats=formats or ("json", "junit"),
+        keyword=keyword,
+        capabilities=frozenset(capabilities) if capabilities else None,
+        verify_tls=not insecure,
+        verbose=verbose,
+    )
+    try:
+        code = run_suite(request, Console())
+    except TargetError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except TargetUnreachable as exc:
+        _fail(
+            f"{exc}. Is the server running and the URL right (it should end in /v1)?",
+            EXIT_COULD_NOT_RUN,
+        )
+    sys.exit(code)
+
+
+@main.command("list")
+@click.option(
+    "--requirements", "show_requirements", is_flag=True, help="List requirements instead of cases."
+)
+def list_(show_requirements: bool) -> None:
+    """List the suite's cases (or requirements) for this edition."""
+    try:
+        catalog = load_catalog(known_checks=known_checks())
+    except CatalogError as exc:
+        _fail(f"the packaged conformance catalog is broken: {exc}", EXIT_COULD_NOT_RUN)
+    if show_requirements:
+        for req in catalog.requirements.values():
+            click.echo(f"{req.id:<18} {req.level.value:<6} {req.area:<8} {req.statement}")
+        return
+    for case in catalog.cases.values():
+        needs = f"  [needs: {', '.join(case.requires)}]" if case.requires else ""
+        click.echo(f"{case.id:<34} {case.title}{needs}")
+    click.echo(
+        f"\n{len(catalog.cases)} cases, {len(catalog.requirements)} requirements, "
+        f"edition {EDITION} ({catalog.digest()[:19]})"
+    )
+
+
+@main.command("serve-reference")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--api-key-env",
+    default=None,
+    metavar="NAME",
+    help="Require the key in this environment variable (default: no auth).",
+)
+def serve_reference(host: str, port: int, api_key_env: str | None) -> None:
+    """Serve the reference implementation (base URL http://HOST:PORT/v1)."""
+    from llmconform.reference.app import create_app
+    from llmconform.reference.server import serve
+
+    api_key = None
+    if api_key_env:
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            _fail(f"--api-key-env {api_key_env}: that environment variable is not set", EXIT_USAGE)
+    err_console.print(f"reference server on http://{host}:{port}/v1 (Ctrl-C to stop)")
+    serve(create_app(api_key=api_key), host, port)

@@ -1,0 +1,78 @@
+"""Fold case results into a run report (pure): per-requirement outcomes and the verdict."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from llmconform.model import (
+    CaseResult,
+    Outcome,
+    Requirement,
+    RequirementResult,
+    RunInfo,
+    RunReport,
+    worst,
+)
+
+
+def requirement_results(
+    cases: Sequence[CaseResult], requirements: Mapping[str, Requirement]
+) -> list[RequirementResult]:
+    """Each requirement's outcome: the worst over the cases that checked it.
+
+    A requirement no executed case covered is `skip` (not tested), never `pass`.
+    """
+    out: list[RequirementResult] = []
+    for req in requirements.values():
+        outcomes: list[Outcome] = []
+        case_ids: list[str] = []
+        nfind = 0
+        for case in cases:
+            if req.id not in case.requirements:
+                continue
+            case_ids.append(case.case_id)
+            mine = [f for f in case.findings if f.requirement == req.id]
+            nfind += len(mine)
+            if case.outcome is Outcome.ERROR and not mine:
+                outcomes.append(Outcome.ERROR)
+            else:
+                outcomes.append(worst([f.outcome for f in mine]))
+        outcome = worst(outcomes, default=Outcome.SKIP) if case_ids else Outcome.SKIP
+        out.append(RequirementResult(req, outcome, tuple(case_ids), nfind))
+    return out
+
+
+def verdict(cases: Sequence[CaseResult], complete: bool = True) -> Outcome:
+    """FAIL on any failure; else ERROR if anything broke or the run stopped; else WARN/PASS."""
+    outcomes = {c.outcome for c in cases}
+    if Outcome.FAIL in outcomes:
+        return Outcome.FAIL
+    if Outcome.ERROR in outcomes or not complete:
+        return Outcome.ERROR
+    if Outcome.WARN in outcomes:
+        return Outcome.WARN
+    return Outcome.PASS
+
+
+def build_report(
+    info: RunInfo, cases: Sequence[CaseResult], requirements: Mapping[str, Requirement]
+) -> RunReport:
+    """The run report renderers consume."""
+    counts = Counter(c.outcome.value for c in cases)
+    return RunReport(
+        info=info,
+        cases=tuple(cases),
+        requirements=tuple(requirement_results(cases, requirements)),
+        verdict=verdict(cases, info.complete),
+        counts={o.value: counts.get(o.value, 0) for o in Outcome},
+    )
+
+
+def exit_code(report: RunReport) -> int:
+    """0 conformant (warnings allowed), 1 conformance failures, 3 could not complete."""
+    if report.verdict is Outcome.FAIL:
+        return 1
+    if report.verdict is Outcome.ERROR:
+        return 3
+    return 0

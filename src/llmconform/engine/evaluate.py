@@ -1,0 +1,131 @@
+"""Judge a case from its captures (pure): run its checks and fold the findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from llmconform.checks import CHECKS, CheckContext, Exchange, Issue, IssueKind, Unverifiable
+from llmconform.engine.plan import request_excerpt
+from llmconform.model import (
+    Capture,
+    Case,
+    CaseResult,
+    ExchangeSummary,
+    Finding,
+    Level,
+    Outcome,
+    Requirement,
+    outcome_for_level,
+    worst,
+)
+
+# Raised by the engine itself when a response broke off or hit the size cap.
+TRANSPORT_REQUIREMENT = "HTTP-003"
+EXCERPT_BYTES = 600
+
+
+def _finding(issue: Issue, check: str, requirements: Mapping[str, Requirement]) -> Finding:
+    req = requirements.get(issue.requirement)
+    level = req.level if req else Level.MUST
+    if issue.kind is IssueKind.UNSUPPORTED:
+        outcome = Outcome.UNSUPPORTED
+    elif issue.kind is IssueKind.INFO:
+        outcome = Outcome.PASS
+    else:
+        outcome = outcome_for_level(level)
+    return Finding(
+        issue.requirement, level, check, issue.message, outcome, issue.path, issue.exchange
+    )
+
+
+def summarize(index: int, capture: Capture) -> ExchangeSummary:
+    """Evidence for a report: method, path, status, timing, and short body excerpts."""
+    ms = None
+    if capture.t_end_ns is not None:
+        ms = (capture.t_end_ns - capture.t_sent_ns) / 1e6
+    body = capture.body
+    return ExchangeSummary(
+        method=capture.request.method,
+        path=capture.request.path,
+        status=capture.status,
+        ms=ms,
+        bytes=len(body),
+        error=capture.error,
+        request_excerpt=request_excerpt(capture.request),
+        response_excerpt=body[:EXCERPT_BYTES].decode("utf-8", "replace"),
+    )
+
+
+def evaluate(
+    case: Case,
+    captures: Sequence[Capture],
+    requirements: Mapping[str, Requirement],
+    model: str = "",
+) -> CaseResult:
+    """Run the case's checks over its captures; the case outcome is the worst finding."""
+    exchanges = tuple(Exchange(i, c) for i, c in enumerate(captures))
+    summaries = tuple(summarize(i, c) for i, c in enumerate(captures))
+    # Every exchange is held to HTTP-003 (the response completes), whatever the case checks.
+    covered = tuple(
+        dict.fromkeys(
+            [
+                TRANSPORT_REQUIREMENT,
+                *(r for ref in case.checks for r in CHECKS[ref.name].requirements),
+            ]
+        )
+    )
+    base = CaseResult(
+        case.id, case.title, case.api, Outcome.PASS, requirements=covered, exchanges=summaries
+    )
+
+    broken = [ex for ex in exchanges if ex.capture.error and ex.capture.status is None]
+    if broken:
+        # No response at all: we learnt nothing about the target (network or harness trouble).
+        return _replace(base, outcome=Outcome.ERROR, reason=str(broken[0].capture.error))
+
+    findings: list[Finding] = []
+    for ex in exchanges:
+        if ex.capture.error or ex.capture.truncated:
+            why = ex.capture.error or "the response exceeded the size limit and was cut"
+            findings.append(
+                _finding(
+                    Issue(TRANSPORT_REQUIREMENT, f"response broke off: {why}", exchange=ex.index),
+                    "engine",
+                    requirements,
+                )
+            )
+    for ref in case.checks:
+        spec = CHECKS[ref.name]
+        ctx = CheckContext(case, exchanges, dict(ref.args), model)
+        try:
+            issues = list(spec.fn(ctx))
+        except Unverifiable as exc:
+            issues = [Issue(spec.requirements[0], f"cannot verify: {exc}")]
+        except Exception as exc:  # a broken check must not end the run: it is an error
+            findings.append(
+                Finding(
+                    spec.requirements[0],
+                    Level.MUST,
+                    ref.name,
+                    f"check crashed: {type(exc).__name__}: {exc}",
+                    Outcome.ERROR,
+                )
+            )
+            continue
+        findings.extend(_finding(i, ref.name, requirements) for i in issues)
+    outcome = worst([f.outcome for f in findings])
+    reason = next((f.message for f in findings if f.outcome is Outcome.ERROR), "")
+    return _replace(
+        base, outcome=outcome, findings=tuple(findings), reason=reason, requirements=covered
+    )
+
+
+def skipped(case: Case, reason: str, outcome: Outcome = Outcome.SKIP) -> CaseResult:
+    """The result of a case that did not run."""
+    return CaseResult(case.id, case.title, case.api, outcome, reason=reason)
+
+
+def _replace(result: CaseResult, **changes: object) -> CaseResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)  # type: ignore[arg-type]

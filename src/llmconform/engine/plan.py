@@ -1,0 +1,103 @@
+"""Turn cases into requests (pure): fill templates, decide skips from capabilities.
+
+A case step in YAML is a request template:
+
+    - method: POST            # default POST
+      path: /chat/completions
+      json: {model: ${model}, messages: [...]}
+      raw: '{"model": '       # a raw body instead of json (malformed-JSON cases)
+      auth: invalid           # default | none | invalid
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from llmconform.model import Case, Request
+
+_STEP_KEYS = {"method", "path", "json", "raw", "auth", "headers"}
+
+# Capabilities a live target is assumed to have unless told otherwise: what every
+# OpenAI-compatible chat server is expected to offer. Everything else is opt-in.
+CORE_CAPABILITIES = frozenset({"chat", "streaming", "stream_usage", "models"})
+# `auth` is added when an API key is configured; other capabilities come from the user.
+ALL_CAPABILITIES = CORE_CAPABILITIES | {"auth", "n"}
+
+
+class PlanError(ValueError):
+    """A case template cannot be turned into a request."""
+
+
+@dataclass(frozen=True)
+class Variables:
+    """Values substituted into `${name}` placeholders of case templates."""
+
+    model: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The placeholder values by name."""
+        return {"model": self.model}
+
+
+def substitute(value: Any, variables: Mapping[str, str]) -> Any:
+    """Replace `${name}` in every string of a JSON-like value (recursively)."""
+    if isinstance(value, str):
+        for name, repl in variables.items():
+            value = value.replace("${" + name + "}", repl)
+        return value
+    if isinstance(value, list):
+        return [substitute(v, variables) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, variables) for k, v in value.items()}
+    return value
+
+
+def build_request(step: Any, variables: Mapping[str, str], where: str = "") -> Request:
+    """A `Request` from one step template."""
+    if not isinstance(step, dict) or not set(step) <= _STEP_KEYS or "path" not in step:
+        raise PlanError(f"{where}: a step needs 'path' and only keys {sorted(_STEP_KEYS)}")
+    body = substitute(step.get("json"), variables)
+    raw = step.get("raw")
+    content = raw.encode() if isinstance(raw, str) else None
+    stream = bool(isinstance(body, dict) and body.get("stream") is True)
+    headers = tuple((str(k), str(v)) for k, v in (step.get("headers") or {}).items())
+    return Request(
+        method=str(step.get("method", "POST")).upper(),
+        path=substitute(str(step["path"]), variables),
+        json=body,
+        headers=headers,
+        content=content,
+        stream=stream,
+        auth=str(step.get("auth", "default")),
+    )
+
+
+def requests_for(case: Case, variables: Variables) -> list[Request]:
+    """Every request of a static case, in order."""
+    return [
+        build_request(step, variables.as_dict(), f"{case.id} step {i}")
+        for i, step in enumerate(case.steps)
+    ]
+
+
+def skip_reason(case: Case, capabilities: Iterable[str]) -> str | None:
+    """Why a case cannot run with these capabilities, or None when it can."""
+    missing = [c for c in case.requires if c not in set(capabilities)]
+    if not missing:
+        return None
+    hint = ", ".join(f"--capability {m}" for m in missing)
+    return f"needs capability {', '.join(missing)} (not declared; add {hint} to test it)"
+
+
+def request_excerpt(request: Request, limit: int = 400) -> str:
+    """A short text of the request body for evidence (never includes headers or keys)."""
+    if request.content is not None:
+        text = request.content.decode("utf-8", "replace")
+    elif request.json is not None:
+        text = json.dumps(request.json, ensure_ascii=False)
+    else:
+        text = ""
+    return f"{request.method} {request.path} {text}"[:limit]

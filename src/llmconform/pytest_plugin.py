@@ -1,0 +1,273 @@
+"""The pytest plugin: llmconform cases as pytest items.
+
+`llmconform run` drives pytest in-process with this plugin; a vendor can load it in their own
+test run (`pytest -p llmconform.pytest_plugin --llmconform-target URL`) and get the same outcomes.
+
+Collection appends one item per case. Before the first item runs, every selected case's
+exchanges are executed concurrently (I/O bound, bounded by concurrency); each item then only
+runs its pure checks over the captures. pytest outcomes: pass/warn → passed, fail → failed,
+error → error (raised in setup), skip/unsupported → skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from llmconform.catalog import Catalog, load_catalog
+from llmconform.checks import known_checks
+from llmconform.engine.evaluate import evaluate, skipped
+from llmconform.engine.executor import CaseWork, Connection, Limits, execute
+from llmconform.engine.plan import CORE_CAPABILITIES, Variables, requests_for, skip_reason
+from llmconform.model import Capture, Case, CaseResult, Outcome
+from llmconform.targets import OpenTarget, discover_model, open_target
+
+PLUGIN_NAME = "llmconform-run"
+
+
+@dataclass
+class RunOptions:
+    """What a run needs; `api_key` is a secret (kept out of repr)."""
+
+    target: str = "reference"
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    concurrency: int = 4
+    limits: Limits = field(default_factory=Limits)
+    capabilities: frozenset[str] | None = None  # None: the target's defaults or the core set
+    verify_tls: bool = True
+
+
+class Progress:
+    """Callbacks for a progress display (no-ops by default)."""
+
+    def start(self, total: int) -> None:
+        """`total` cases are about to run."""
+
+    def advance(self, case_id: str) -> None:
+        """One case finished its exchanges."""
+
+    def stop(self) -> None:
+        """All exchanges finished (or were interrupted)."""
+
+
+class CaseFailed(Exception):
+    """A case failed conformance (the pytest failure carries its findings)."""
+
+
+class CaseItem(pytest.Item):
+    """One conformance case."""
+
+    def __init__(self, *, case: Case, run: ConformanceRun, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.run = run
+        self.add_marker(pytest.mark.llmconform)
+
+    def setup(self) -> None:
+        """Skip undeclared capabilities; a case whose exchange broke is an error here."""
+        reason = self.run.skip_reason(self.case)
+        if reason:
+            self.run.results[self.case.id] = skipped(self.case, reason)
+            pytest.skip(reason)
+
+    def runtest(self) -> None:
+        """Run the pure checks over the captured exchanges."""
+        result = self.run.judge(self.case)
+        self.user_properties.append(("llmconform_outcome", result.outcome.value))
+        if result.outcome in (Outcome.FAIL, Outcome.ERROR):
+            raise CaseFailed(result)
+        if result.outcome is Outcome.UNSUPPORTED:
+            pytest.skip(f"unsupported: {result.reason or 'the target declined the feature'}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """The findings, one per line, instead of a traceback."""
+        if isinstance(excinfo.value, CaseFailed):
+            result: CaseResult = excinfo.value.args[0]
+            lines = [f"{self.case.id}: {result.outcome.value}"]
+            if result.reason:
+                lines.append(f"  {result.reason}")
+            lines += [
+                f"  [{f.requirement} {f.level}] {f.check}: {f.message}"
+                + (f" (at {f.path})" if f.path else "")
+                for f in result.findings
+                if f.outcome is not Outcome.PASS
+            ]
+            return "\n".join(lines)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        """Where the case is defined."""
+        return (f"conformance/{self.case.source}", None, f"llmconform case {self.case.id}")
+
+
+class CaseGroup(pytest.Collector):
+    """The cases of one conformance file (a parent node, so node ids read file::case)."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        """Items are created by the plugin; nothing to collect from disk."""
+        return []
+
+
+class ConformanceRun:
+    """Plugin object holding one run's state: catalog, captures, results."""
+
+    def __init__(
+        self,
+        options: RunOptions,
+        progress: Progress | None = None,
+        target: OpenTarget | None = None,
+        case_filter: Callable[[Case], bool] | None = None,
+    ) -> None:
+        self.options = options
+        self.progress = progress or Progress()
+        self.catalog: Catalog = load_catalog(known_checks=known_checks())
+        self.case_filter = case_filter
+        self.target = target
+        self.model = options.model or ""
+        self.captures: dict[str, list[Capture]] = {}
+        self.results: dict[str, CaseResult] = {}
+        self.capabilities: frozenset[str] = frozenset()
+        self.interrupted = False
+        self._stack = ExitStack()
+
+    # -- pytest hooks -------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, items: list[pytest.Item]
+    ) -> None:
+        """Append one item per case (before -k/-m deselection runs)."""
+        groups: dict[str, CaseGroup] = {}
+        for case in self.catalog.cases.values():
+            if self.case_filter and not self.case_filter(case):
+                continue
+            group = groups.get(case.source)
+            if group is None:
+                group = CaseGroup.from_parent(session, name=f"llmconform/{case.source}")
+                groups[case.source] = group
+            items.append(CaseItem.from_parent(group, name=case.id, case=case, run=self))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Execute all selected cases' exchanges concurrently before the items run."""
+        if session.config.option.collectonly:
+            return
+        cases = [i.case for i in session.items if isinstance(i, CaseItem)]
+        if not cases:
+            return
+        self._open()
+        runnable = [c for c in cases if self.skip_reason(c) is None]
+        variables = Variables(self.model)
+        work = [CaseWork(c.id, tuple(requests_for(c, variables))) for c in runnable]
+        assert self.target is not None
+        conn = Connection(
+            self.target.base_url, self.target.api_key, self.target.kind, self.options.verify_tls
+        )
+
+        def done(case_id: str, captures: list[Capture]) -> None:
+            self.captures[case_id] = captures
+            self.progress.advance(case_id)
+
+        self.progress.start(len(work))
+        try:
+            execute(work, conn, self.options.limits, self.options.concurrency, done)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            raise
+        finally:
+            self.progress.stop()
+
+    def pytest_sessionfinish(self) -> None:
+        """Stop whatever the run started (the embedded server)."""
+        self._stack.close()
+
+    # -- run logic -----------------------------------------------------------------------
+    def _open(self) -> None:
+        if self.target is None:
+            self.target = self._stack.enter_context(
+                open_target(self.options.target, self.options.api_key)
+            )
+        if not self.model:
+            self.model = self.target.default_model or discover_model(
+                self.target.base_url, self.target.api_key, verify_tls=self.options.verify_tls
+            )
+        declared = self.options.capabilities
+        if declared is None:
+            declared = self.target.capabilities or CORE_CAPABILITIES
+        if self.target.api_key:
+            declared = declared | {"auth"}
+        self.capabilities = declared
+
+    def skip_reason(self, case: Case) -> str | None:
+        """Why `case` does not run against this target (capabilities), or None."""
+        return skip_reason(case, self.capabilities)
+
+    def judge(self, case: Case) -> CaseResult:
+        """Evaluate one case from its captures and remember the result."""
+        captures = self.captures.get(case.id)
+        if captures is None:
+            result = skipped(
+                case, "the run stopped before this case's exchanges finished", Outcome.ERROR
+            )
+        else:
+            result = evaluate(case, captures, self.catalog.requirements, self.model)
+        self.results[case.id] = result
+        return result
+
+
+# -- standalone use: pytest -p llmconform.pytest_plugin --llmconform-target URL -------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options for running the suite from plain pytest."""
+    group = parser.getgroup("llmconform", "LLM API conformance (llmconform)")
+    group.addoption(
+        "--llmconform-target",
+        default=None,
+        help="target to test: reference, http(s)://host/v1, or asgi:pkg.mod:app",
+    )
+    group.addoption("--llmconform-model", default=None, help="model id to test")
+    group.addoption(
+        "--llmconform-api-key-env",
+        default="LLMCONFORM_API_KEY",
+        help="environment variable holding the API key",
+    )
+    group.addoption(
+        "--llmconform-concurrency",
+        type=int,
+        default=4,
+        help="exchanges in flight at once (default 4)",
+    )
+    group.addoption(
+        "--llmconform-timeout",
+        type=float,
+        default=60.0,
+        help="seconds one exchange may take (default 60)",
+    )
+    group.addoption(
+        "--llmconform-capability",
+        action="append",
+        default=None,
+        help="declare a capability of the target (repeatable)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker; start a run when --llmconform-target is given."""
+    config.addinivalue_line("markers", "llmconform: an llmconform conformance case")
+    target = config.getoption("llmconform_target", None)
+    if target is None or config.pluginmanager.has_plugin(PLUGIN_NAME):
+        return
+    caps = config.getoption("llmconform_capability")
+    options = RunOptions(
+        target=target,
+        model=config.getoption("llmconform_model"),
+        api_key=os.environ.get(config.getoption("llmconform_api_key_env")) or None,
+        concurrency=config.getoption("llmconform_concurrency"),
+        limits=Limits(timeout_s=config.getoption("llmconform_timeout")),
+        capabilities=(CORE_CAPABILITIES | frozenset(caps)) if caps else None,
+    )
+    config.pluginmanager.register(ConformanceRun(options), PLUGIN_NAME)

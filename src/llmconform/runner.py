@@ -1,0 +1,183 @@
+"""`llmconform run`: open the target, drive pytest in-process, build and write the report.
+
+pytest is the runner; this module only wires it up: plugin autoload off (a user's plugins
+cannot interfere), no conftest, no cache, our own ini file, and the terminal reporter
+replaced by a rich progress bar and summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from llmconform import EDITION, __version__
+from llmconform.catalog import conformance_dir
+from llmconform.engine.aggregate import build_report, exit_code
+from llmconform.engine.executor import Limits
+from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
+from llmconform.pytest_plugin import ConformanceRun, RunOptions
+from llmconform.pytest_plugin import Progress as ProgressHooks
+from llmconform.report import render_terminal, write_reports
+from llmconform.targets import OpenTarget, TargetUnreachable, discover_model, open_target
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything `llmconform run` was asked to do (the key is a secret: not in repr)."""
+
+    target: str = "reference"
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    api_key_env: str = "LLMCONFORM_API_KEY"
+    concurrency: int = 4
+    limits: Limits = field(default_factory=Limits)
+    out_dir: Path = Path("reports")
+    formats: tuple[str, ...] = ("json", "junit")
+    keyword: str | None = None
+    capabilities: frozenset[str] | None = None
+    verify_tls: bool = True
+    verbose: bool = False
+
+
+class RichProgress(ProgressHooks):
+    """A progress bar over cases while their exchanges run."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]exchanging[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        )
+        self._task = self._progress.add_task("", total=0)
+
+    def start(self, total: int) -> None:
+        """Show the bar."""
+        self._progress.update(self._task, total=total)
+        self._progress.start()
+
+    def advance(self, case_id: str) -> None:
+        """One more case done."""
+        self._progress.update(self._task, advance=1, description=case_id)
+
+    def stop(self) -> None:
+        """Hide the bar."""
+        self._progress.stop()
+
+
+def _check_reachable(target: OpenTarget, verify_tls: bool) -> None:
+    """Fail fast (exit 3) when nothing answers at the target address."""
+    try:
+        with httpx.Client(timeout=10, verify=verify_tls, trust_env=False) as client:
+            client.get(target.base_url.rstrip("/") + "/models")
+    except httpx.HTTPError as exc:
+        raise TargetUnreachable(f"cannot reach {target.label}: {type(exc).__name__}") from None
+
+
+@contextlib.contextmanager
+def _no_plugin_autoload() -> Iterator[None]:
+    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+
+
+def pytest_args(keyword: str | None) -> list[str]:
+    """Arguments that isolate the in-process pytest from the user's folder and plugins."""
+    ini = Path(__file__).with_name("pytest-embedded.ini")
+    args = [
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "--capture=no",
+        "--noconftest",
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(ini.parent),
+        str(conformance_dir()),
+    ]
+    if keyword:
+        args += ["-k", keyword]
+    return args
+
+
+def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> RunReport:
+    """Run the suite against an open target and return the report (no files written)."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    model = request.model or target.default_model
+    if not model:
+        model = discover_model(target.base_url, target.api_key, verify_tls=request.verify_tls)
+    else:
+        _check_reachable(target, request.verify_tls)
+    options = RunOptions(
+        target=request.target,
+        model=model,
+        api_key=target.api_key,
+        concurrency=request.concurrency,
+        limits=request.limits,
+        capabilities=request.capabilities,
+        verify_tls=request.verify_tls,
+    )
+    plugin = ConformanceRun(options, RichProgress(console), target=target)
+    with _no_plugin_autoload():
+        status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
+    complete = status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not (
+        plugin.interrupted
+    )
+    if status == pytest.ExitCode.USAGE_ERROR:
+        raise ValueError("invalid -k/--filter expression")
+    results: list[CaseResult] = list(plugin.results.values())
+    info = RunInfo(
+        llmconform_version=__version__,
+        edition=EDITION,
+        target=target.label,
+        model=model,
+        started_at=started,
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        complete=complete,
+        options={
+            "concurrency": request.concurrency,
+            "timeout_s": request.limits.timeout_s,
+            "api_key_env": request.api_key_env if request.api_key else None,
+            "filter": request.keyword,
+            "verify_tls": request.verify_tls,
+            "catalog_digest": plugin.catalog.digest(),
+            "transport": target.kind,
+        },
+        capabilities=tuple(sorted(plugin.capabilities)),
+    )
+    return build_report(info, results, plugin.catalog.requirements)
+
+
+def run_suite(request: RunRequest, console: Console) -> int:
+    """The whole `llmconform run`: returns the process exit code."""
+    with open_target(request.target, request.api_key) as target:
+        report = execute_run(request, target, console)
+    paths = write_reports(report, request.out_dir, request.formats)
+    render_terminal(report, console, verbose=request.verbose)
+    for fmt, path in paths.items():
+        console.print(f"  {fmt:<6} report: {path}", highlight=False)
+    if not report.info.complete:
+        console.print("[yellow]The run was interrupted: the report is partial.[/]")
+    if report.counts.get(Outcome.ERROR.value):
+        console.print("[yellow]Some cases could not be run (error): see the report.[/]")
+    return 3 if not report.info.complete else exit_code(report)
