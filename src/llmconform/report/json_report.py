@@ -1,0 +1,314 @@
+"""The JSON report: the source of truth from which every other format can be re-rendered.
+
+`to_dict`/`from_dict` convert a `RunReport` to and from plain JSON data (an exact round
+trip); `dumps`/`loads` add stable text and validation against `report.v1.json`. Keys come
+out in a fixed order of our own (the dataclass field order), so two reports of the same run
+diff cleanly; only the free-form `options` object is sorted alphabetically.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+# No stubs in the venv (types-jsonschema is not a declared test dependency yet).
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
+from jsonschema.exceptions import (  # type: ignore[import-untyped,unused-ignore]
+    ValidationError,
+    best_match,
+)
+
+from llmconform.model import (
+    JSON,
+    CaseResult,
+    ExchangeSummary,
+    Finding,
+    Level,
+    Outcome,
+    Requirement,
+    RequirementResult,
+    RunInfo,
+    RunReport,
+)
+
+FORMAT = "llmconform-report"
+FORMAT_VERSION = 1
+SCHEMA_ID = "urn:llmconform:schema:report/report.v1"
+
+_MESSAGE_LIMIT = 300
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class ReportFormatError(ValueError):
+    """A document is not a valid llmconform report (the message names what and where)."""
+
+
+# --- RunReport -> dict ---------------------------------------------------------------
+
+
+def to_dict(report: RunReport) -> dict[str, Any]:
+    """Convert a report to JSON-ready data (fresh objects; the report is not shared)."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "info": _info_to_dict(report.info),
+        "verdict": report.verdict.value,
+        "counts": _sorted_counts(report.counts),
+        "cases": [_case_to_dict(c) for c in report.cases],
+        "requirements": [_requirement_to_dict(r) for r in report.requirements],
+    }
+
+
+def _info_to_dict(info: RunInfo) -> dict[str, Any]:
+    return {
+        "llmconform_version": info.llmconform_version,
+        "edition": info.edition,
+        "target": info.target,
+        "model": info.model,
+        "started_at": info.started_at,
+        "finished_at": info.finished_at,
+        "complete": info.complete,
+        "options": _sorted_json(info.options),
+        "capabilities": list(info.capabilities),
+    }
+
+
+def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
+    # Outcome names first in severity-reading order, then anything else alphabetically.
+    known = [o.value for o in Outcome]
+    order = {name: i for i, name in enumerate(known)}
+    keys = sorted(counts, key=lambda k: (order.get(k, len(known)), k))
+    return {k: counts[k] for k in keys}
+
+
+def _sorted_json(value: JSON) -> JSON:
+    """A deep copy with object keys sorted, so free-form data serialises stably."""
+    if isinstance(value, dict):
+        return {k: _sorted_json(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_sorted_json(v) for v in value]
+    return copy.deepcopy(value)
+
+
+def _case_to_dict(case: CaseResult) -> dict[str, Any]:
+    return {
+        "case_id": case.case_id,
+        "title": case.title,
+        "api": case.api,
+        "outcome": case.outcome.value,
+        "reason": case.reason,
+        "duration_ms": case.duration_ms,
+        "requirements": list(case.requirements),
+        "findings": [_finding_to_dict(f) for f in case.findings],
+        "exchanges": [_exchange_to_dict(e) for e in case.exchanges],
+    }
+
+
+def _finding_to_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "requirement": f.requirement,
+        "level": f.level.value,
+        "check": f.check,
+        "message": f.message,
+        "outcome": f.outcome.value,
+        "path": f.path,
+        "exchange": f.exchange,
+    }
+
+
+def _exchange_to_dict(e: ExchangeSummary) -> dict[str, Any]:
+    return {
+        "method": e.method,
+        "path": e.path,
+        "status": e.status,
+        "ms": e.ms,
+        "bytes": e.bytes,
+        "error": e.error,
+        "request_excerpt": e.request_excerpt,
+        "response_excerpt": e.response_excerpt,
+    }
+
+
+def _requirement_to_dict(rr: RequirementResult) -> dict[str, Any]:
+    req = rr.requirement
+    return {
+        "id": req.id,
+        "level": req.level.value,
+        "area": req.area,
+        "statement": req.statement,
+        "spec": req.spec,
+        "rationale": req.rationale,
+        "profiles": list(req.profiles),
+        "outcome": rr.outcome.value,
+        "cases": list(rr.cases),
+        "findings": rr.findings,
+    }
+
+
+# --- dict -> RunReport ---------------------------------------------------------------
+
+
+def from_dict(d: object) -> RunReport:
+    """Validate report data and build the `RunReport`; raises `ReportFormatError`."""
+    doc = validate(d)
+    info = doc["info"]
+    return RunReport(
+        info=RunInfo(
+            llmconform_version=info["llmconform_version"],
+            edition=info["edition"],
+            target=info["target"],
+            model=info["model"],
+            started_at=info["started_at"],
+            finished_at=info["finished_at"],
+            complete=info["complete"],
+            options=copy.deepcopy(info["options"]),
+            capabilities=tuple(info["capabilities"]),
+        ),
+        cases=tuple(_case_from_dict(c) for c in doc["cases"]),
+        requirements=tuple(_requirement_from_dict(r) for r in doc["requirements"]),
+        verdict=Outcome(doc["verdict"]),
+        counts=dict(doc["counts"]),
+    )
+
+
+def _case_from_dict(c: dict[str, Any]) -> CaseResult:
+    return CaseResult(
+        case_id=c["case_id"],
+        title=c["title"],
+        api=c["api"],
+        outcome=Outcome(c["outcome"]),
+        findings=tuple(
+            Finding(
+                requirement=f["requirement"],
+                level=Level(f["level"]),
+                check=f["check"],
+                message=f["message"],
+                outcome=Outcome(f["outcome"]),
+                path=f["path"],
+                exchange=f["exchange"],
+            )
+            for f in c["findings"]
+        ),
+        requirements=tuple(c["requirements"]),
+        reason=c["reason"],
+        duration_ms=float(c["duration_ms"]),
+        exchanges=tuple(
+            ExchangeSummary(
+                method=e["method"],
+                path=e["path"],
+                status=e["status"],
+                ms=None if e["ms"] is None else float(e["ms"]),
+                bytes=e["bytes"],
+                error=e["error"],
+                request_excerpt=e["request_excerpt"],
+                response_excerpt=e["response_excerpt"],
+            )
+            for e in c["exchanges"]
+        ),
+    )
+
+
+def _requirement_from_dict(r: dict[str, Any]) -> RequirementResult:
+    return RequirementResult(
+        requirement=Requirement(
+            id=r["id"],
+            level=Level(r["level"]),
+            area=r["area"],
+            statement=r["statement"],
+            spec=r["spec"],
+            rationale=r["rationale"],
+            profiles=tuple(r["profiles"]),
+        ),
+        outcome=Outcome(r["outcome"]),
+        cases=tuple(r["cases"]),
+        findings=r["findings"],
+    )
+
+
+# --- validation and text -------------------------------------------------------------
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    resource = files("llmconform") / "schemas" / "report" / "report.v1.json"
+    schema = json.loads(resource.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def validate(d: object) -> dict[str, Any]:
+    """Check that `d` is a version-1 llmconform report and return it; else `ReportFormatError`.
+
+    The identity checks come first so that a foreign document or a newer format gets a
+    plain answer instead of a list of schema complaints.
+    """
+    if not isinstance(d, dict):
+        raise ReportFormatError(
+            f"not an llmconform report: expected a JSON object, got {_json_type(d)}"
+        )
+    if d.get("format") != FORMAT:
+        found = _clip(repr(d["format"])) if "format" in d else "missing"
+        raise ReportFormatError(
+            f"not an llmconform report: $.format must be {FORMAT!r} (found {found})"
+        )
+    version = d.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ReportFormatError(
+            f"unsupported report format_version {_clip(repr(version))} at $.format_version: "
+            f"this llmconform reads version {FORMAT_VERSION}"
+        )
+    error = best_match(_validator().iter_errors(d))
+    if error is not None:
+        raise ReportFormatError(
+            f"invalid llmconform report at {_json_path(error)}: {_clip(error.message)}"
+        )
+    return d
+
+
+def _json_path(error: ValidationError) -> str:
+    path = "$"
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    return "a number" if isinstance(value, int | float) else type(value).__name__
+
+
+def _clip(text: str) -> str:
+    # jsonschema messages quote the offending instance, which may be huge or hostile.
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
+
+
+def dumps(report: RunReport) -> str:
+    """Serialise a report as stable, strict JSON (indent 2, UTF-8 text, trailing newline).
+
+    Raises `ValueError` for NaN or infinite numbers, which strict JSON cannot carry.
+    """
+    text = json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
+    # Lone surrogates (undecodable target bytes) cannot be encoded as UTF-8; they can only
+    # sit inside JSON strings, where a \u escape denotes the very same string.
+    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text + "\n"
+
+
+def loads(text: str | bytes) -> RunReport:
+    """Parse and validate a JSON report; raises `ReportFormatError` for anything else."""
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:  # bad JSON or encoding, NaN, absurd nesting
+        raise ReportFormatError(f"not an llmconform report: not valid JSON ({exc})") from exc
+    return from_dict(data)
+
+
+def _reject_constant(name: str) -> None:
+    # Python's json accepts NaN/Infinity by default; a report must be strict JSON.
+    raise ValueError(f"{name} is not allowed in strict JSON")

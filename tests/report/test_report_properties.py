@@ -1,0 +1,146 @@
+"""Property tests: any report, however hostile its strings, survives every renderer.
+
+Strings mix arbitrary code points (lone surrogates included) with the characters that
+break naive renderers: NUL and other controls, ESC, markup brackets, XML specials, bidi
+overrides.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from llmconform.model import (
+    CaseResult,
+    ExchangeSummary,
+    Finding,
+    Level,
+    Outcome,
+    Requirement,
+    RequirementResult,
+    RunInfo,
+    RunReport,
+)
+from llmconform.report import dumps, loads, render_junit, render_terminal, summary_line
+
+_nasty = st.sampled_from(
+    ["\x00", "\x08", "\x1b[2J", "\udcff", "\ufffe", "[bold]", "[/]", "<", "&", "\u202e", "\n"]
+)
+_piece = st.characters(exclude_categories=()) | _nasty
+_text = st.lists(_piece, max_size=12).map("".join)
+_id = st.lists(_piece, min_size=1, max_size=6).map("".join)
+_outcome = st.sampled_from(list(Outcome))
+_level = st.sampled_from(list(Level))
+_ms = st.floats(min_value=0, max_value=1e7, allow_nan=False)
+_json_leaf = st.none() | st.booleans() | st.integers() | _ms | _text
+_json = st.recursive(
+    _json_leaf,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=8,
+)
+_finding = st.builds(
+    Finding,
+    requirement=_text,
+    level=_level,
+    check=_text,
+    message=_text,
+    outcome=_outcome,
+    path=_text,
+    exchange=st.integers(0, 5),
+)
+_exchange = st.builds(
+    ExchangeSummary,
+    method=_text,
+    path=_text,
+    status=st.none() | st.integers(100, 599),
+    ms=st.none() | _ms,
+    bytes=st.integers(0, 10**9),
+    error=st.none() | _text,
+    request_excerpt=_text,
+    response_excerpt=_text,
+)
+_case = st.builds(
+    CaseResult,
+    case_id=_id,
+    title=_text,
+    api=_text,
+    outcome=_outcome,
+    findings=st.lists(_finding, max_size=3).map(tuple),
+    requirements=st.lists(_text, max_size=3).map(tuple),
+    reason=_text,
+    duration_ms=_ms,
+    exchanges=st.lists(_exchange, max_size=2).map(tuple),
+)
+_requirement = st.builds(
+    RequirementResult,
+    requirement=st.builds(
+        Requirement,
+        id=_id,
+        level=_level,
+        area=_text,
+        statement=_text,
+        spec=_text,
+        rationale=_text,
+        profiles=st.lists(_text, max_size=2).map(tuple),
+    ),
+    outcome=_outcome,
+    cases=st.lists(_text, max_size=3).map(tuple),
+    findings=st.integers(0, 100),
+)
+_info = st.builds(
+    RunInfo,
+    llmconform_version=_text,
+    edition=_text,
+    target=_text,
+    model=_text,
+    started_at=_text,
+    finished_at=_text,
+    complete=st.booleans(),
+    options=st.dictionaries(_text, _json, max_size=3),
+    capabilities=st.lists(_text, max_size=3).map(tuple),
+)
+reports = st.builds(
+    RunReport,
+    info=_info,
+    cases=st.lists(_case, max_size=4).map(tuple),
+    requirements=st.lists(_requirement, max_size=3).map(tuple),
+    verdict=_outcome,
+    counts=st.dictionaries(_text, st.integers(0, 1000), max_size=3),
+)
+_settings = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_settings
+@given(reports)
+def test_any_report_round_trips_through_json(report: RunReport) -> None:
+    text = dumps(report)
+    text.encode("utf-8")  # no raw surrogate left behind
+    assert loads(text) == report
+    assert dumps(loads(text)) == text
+
+
+@_settings
+@given(reports)
+def test_any_report_gives_well_formed_junit(report: RunReport) -> None:
+    xml = render_junit(report)
+    root = ET.fromstring(xml.encode("utf-8"))
+    assert int(root.get("tests", "-1")) == len(report.cases)
+    assert len(root.findall("./testsuite/testcase")) == len(report.cases)
+
+
+@_settings
+@given(reports, st.booleans())
+def test_any_report_renders_on_a_terminal_without_escapes(report: RunReport, verbose: bool) -> None:
+    out = io.StringIO()
+    # A colour terminal, so that the only escape sequences are rich's own SGR codes.
+    console = Console(file=out, force_terminal=True, width=100, color_system="standard")
+    render_terminal(report, console, verbose=verbose)
+    text = out.getvalue()
+    assert "\x1b[2J" not in text
+    assert "\x00" not in text and "\u202e" not in text
+    line = summary_line(report)
+    assert "\n" not in line and "\x1b" not in line
