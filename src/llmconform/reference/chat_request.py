@@ -1,0 +1,245 @@
+"""Validation of a `POST /v1/chat/completions` body into a `ChatRequest`.
+
+Types and ranges follow OpenAI's published schema (CreateChatCompletionRequest). Parameters
+that only steer sampling (temperature, penalties, seed, logit_bias…) are validated and then
+have no effect, which is faithful: the reference server's output does not depend on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from llmconform.reference import params
+from llmconform.reference.errors import ApiError, bad_request, echo, invalid_type, missing
+
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+_PART_KEYS = {  # content-part type -> the key holding its payload, per role family
+    "user": {
+        "text": "text",
+        "image_url": "image_url",
+        "input_audio": "input_audio",
+        "file": "file",
+    },
+    "assistant": {"text": "text", "refusal": "refusal"},
+    "tool": {"text": "text"},
+    "system": {"text": "text"},
+    "developer": {"text": "text"},
+}
+_MAX_STOP = 4
+_MAX_N = 128
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """What the chat handler needs from a valid request."""
+
+    model: str
+    message_texts: tuple[str, ...]
+    last_user_text: str
+    n: int = 1
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    stream: bool = False
+    include_usage: bool = False
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+
+def parse_chat_request(body: params.Body) -> ChatRequest:
+    """Validate a decoded body; raise a 400 `ApiError` naming the first bad parameter."""
+    model = params.required_string(body, "model")
+    texts, last_user = _messages(body)
+    _sampling(body)
+    _tools(body)
+    stream = params.boolean(body, "stream") or False
+    stream_options = params.obj(body, "stream_options")
+    include_usage = False
+    if stream_options is not None:
+        if not stream:
+            raise bad_request(
+                "'stream_options' is only allowed when 'stream' is true.",
+                param="stream_options",
+                code="invalid_value",
+            )
+        include_usage = bool(_option_bool(stream_options, "include_usage"))
+        _option_bool(stream_options, "include_obfuscation")
+    logprobs = params.boolean(body, "logprobs") or False
+    top_logprobs = params.integer(body, "top_logprobs", low=0, high=20)
+    if top_logprobs is not None and not logprobs:
+        raise bad_request(
+            "'top_logprobs' requires 'logprobs' to be true.",
+            param="top_logprobs",
+            code="invalid_value",
+        )
+    max_tokens = params.integer(body, "max_tokens", low=1)
+    max_completion = params.integer(body, "max_completion_tokens", low=1)
+    return ChatRequest(
+        model=model,
+        message_texts=texts,
+        last_user_text=last_user,
+        n=params.integer(body, "n", low=1, high=_MAX_N) or 1,
+        max_tokens=max_completion if max_completion is not None else max_tokens,
+        stop=_stop(body),
+        stream=stream,
+        include_usage=include_usage,
+        logprobs=logprobs,
+        top_logprobs=top_logprobs or 0,
+    )
+
+
+def _messages(body: params.Body) -> tuple[tuple[str, ...], str]:
+    messages = params.array(body, "messages")
+    if not messages:
+        if messages == []:
+            raise bad_request(
+                "'messages' must contain at least one message.",
+                param="messages",
+                code="empty_array",
+            )
+        raise missing("messages")
+    texts: list[str] = []
+    last_user = ""
+    for i, message in enumerate(messages):
+        text = _message_text(message, f"messages[{i}]")
+        texts.append(text)
+        if message["role"] == "user":
+            last_user = text
+    return tuple(texts), last_user
+
+
+def _message_text(message: Any, where: str) -> str:
+    if not isinstance(message, dict):
+        raise invalid_type(where, "an object", message)
+    role = message.get("role")
+    if role is None:
+        raise missing(f"{where}.role")
+    if role not in ROLES:
+        raise bad_request(
+            f"Invalid value for '{where}.role': {echo(role)!r} is not one of {', '.join(ROLES)}.",
+            param=f"{where}.role",
+            code="invalid_value",
+        )
+    params.string(message, "name", param=f"{where}.name")
+    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+        raise _missing_or_type(message, "tool_call_id", where)
+    if role == "function" and not isinstance(message.get("name"), str):
+        raise missing(f"{where}.name")
+    content = message.get("content")
+    if content is None:
+        # The assistant may answer with tool calls only; a function result may be null.
+        if role == "assistant" or (role == "function" and "content" in message):
+            return ""
+        raise missing(f"{where}.content")
+    if isinstance(content, str):
+        return content
+    if role == "function":
+        raise invalid_type(f"{where}.content", "a string", content)
+    if not isinstance(content, list):
+        raise invalid_type(f"{where}.content", "a string or an array of content parts", content)
+    if not content:
+        raise bad_request(
+            f"'{where}.content' must not be an empty array.",
+            param=f"{where}.content",
+            code="empty_array",
+        )
+    family = "system" if role == "developer" else role
+    return "".join(
+        _part_text(part, f"{where}.content[{j}]", _PART_KEYS[family])
+        for j, part in enumerate(content)
+    )
+
+
+def _part_text(part: Any, where: str, allowed: dict[str, str]) -> str:
+    if not isinstance(part, dict):
+        raise invalid_type(where, "an object", part)
+    kind = part.get("type")
+    if kind is None:
+        raise missing(f"{where}.type")
+    if kind not in allowed:
+        raise bad_request(
+            f"Invalid value for '{where}.type': {echo(kind)!r} is not one of {', '.join(allowed)}.",
+            param=f"{where}.type",
+            code="invalid_value",
+        )
+    key = allowed[kind]
+    payload = part.get(key)
+    if payload is None:
+        raise missing(f"{where}.{key}")
+    expected = str if key in ("text", "refusal") else dict
+    if not isinstance(payload, expected):
+        raise invalid_type(
+            f"{where}.{key}", "a string" if expected is str else "an object", payload
+        )
+    return payload if kind == "text" and isinstance(payload, str) else ""
+
+
+def _missing_or_type(message: params.Body, key: str, where: str) -> ApiError:
+    if message.get(key) is None:
+        return missing(f"{where}.{key}")
+    return invalid_type(f"{where}.{key}", "a string", message[key])
+
+
+def _sampling(body: params.Body) -> None:
+    params.number(body, "temperature", low=0, high=2)
+    params.number(body, "top_p", low=0, high=1)
+    params.number(body, "presence_penalty", low=-2, high=2)
+    params.number(body, "frequency_penalty", low=-2, high=2)
+    params.integer(body, "seed")
+    params.string(body, "user")
+    params.boolean(body, "store")
+    params.obj(body, "metadata")
+    bias = params.obj(body, "logit_bias")
+    for token, value in (bias or {}).items():
+        if not params.is_number(value):
+            raise invalid_type(f"logit_bias.{echo(token)}", "a number", value)
+        if not -100 <= value <= 100:
+            raise bad_request(
+                f"Invalid 'logit_bias': the bias for token {echo(token)} must be in [-100, 100].",
+                param="logit_bias",
+                code="invalid_value",
+            )
+
+
+def _tools(body: params.Body) -> None:
+    # Tools are accepted and validated in shape; the reference server answers in text.
+    for i, tool in enumerate(params.array(body, "tools") or []):
+        if not isinstance(tool, dict):
+            raise invalid_type(f"tools[{i}]", "an object", tool)
+        if not isinstance(tool.get("type"), str):
+            raise _missing_or_type(tool, "type", f"tools[{i}]")
+    choice = body.get("tool_choice")
+    if choice is not None and not isinstance(choice, str | dict):
+        raise invalid_type("tool_choice", "a string or an object", choice)
+    params.boolean(body, "parallel_tool_calls")
+    fmt = params.obj(body, "response_format")
+    if fmt is not None and fmt.get("type") not in ("text", "json_object", "json_schema"):
+        raise bad_request(
+            "Invalid value for 'response_format.type': expected text, json_object or json_schema.",
+            param="response_format.type",
+            code="invalid_value",
+        )
+
+
+def _stop(body: params.Body) -> tuple[str, ...]:
+    stop = body.get("stop")
+    if stop is None:
+        return ()
+    if isinstance(stop, str):
+        return (stop,)
+    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+        raise invalid_type("stop", "a string or an array of strings", stop)
+    if len(stop) > _MAX_STOP:
+        raise bad_request(
+            f"Invalid 'stop': at most {_MAX_STOP} stop sequences are allowed, got {len(stop)}.",
+            param="stop",
+            code="array_above_max_length",
+        )
+    return tuple(stop)
+
+
+def _option_bool(options: params.Body, key: str) -> bool | None:
+    value = options.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise invalid_type(f"stream_options.{key}", "a boolean", value)
+    return value
