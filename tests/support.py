@@ -1,0 +1,45 @@
+"""Test support: run the whole suite in-process against an ASGI app and get the report."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from llmconform.engine.plan import ALL_CAPABILITIES
+from llmconform.model import Outcome, RunReport
+from llmconform.runner import RunRequest, execute_run
+from llmconform.targets import serve_app
+
+TEST_KEY = "sk-llmconform-test-0123456789abcdef"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+RunAgainst = Callable[..., RunReport]
+
+
+def run_against(
+    app: Any,
+    *,
+    api_key: str | None = TEST_KEY,
+    keyword: str | None = None,
+    capabilities: frozenset[str] = frozenset(ALL_CAPABILITIES),
+    model: str = "llmconform-reference",
+) -> RunReport:
+    """Serve `app` on loopback and run the suite against it like `llmconform run` does."""
+    with serve_app(app, "test-app", api_key, capabilities) as target:
+        request = RunRequest(
+            target="asgi:test",
+            model=model,
+            api_key=api_key,
+            keyword=keyword,
+            capabilities=capabilities,
+        )
+        return execute_run(request, target, Console(file=io.StringIO()))
+
+
+def outcomes(report: RunReport, outcome: Outcome) -> set[str]:
+    """Ids of the cases that ended with `outcome`."""
+    return {c.case_id for c in report.cases if c.outcome is outcome}

@@ -1,0 +1,23 @@
+"""The reference server is the suite's first test subject: it must pass every case."""
+
+from __future__ import annotations
+
+from llmconform.model import Outcome
+from llmconform.reference.app import create_app
+
+from support import TEST_KEY, RunAgainst
+
+
+def test_reference_passes_every_case(suite_run: RunAgainst) -> None:
+    report = suite_run(create_app(api_key=TEST_KEY))
+    assert report.info.complete
+    bad = {
+        c.case_id: [f.message for f in c.findings] or c.reason
+        for c in report.cases
+        if c.outcome is not Outcome.PASS
+    }
+    assert bad == {}
+    assert len(report.cases) >= 30
+    assert report.verdict is Outcome.PASS
+    untested = [r.requirement.id for r in report.requirements if r.outcome is Outcome.SKIP]
+    assert untested == []
