@@ -145,3 +145,7 @@ def _header(message: Message, name: bytes) -> str:
         if key.lower() == name:
             return bytes(value).decode("latin-1")
     return ""
+
+
+# Importable apps for `--target asgi:broken_servers:NAME` in CLI tests.
+no_done_app = BrokenApp(Fault("no_done", events=lambda evs: [e for e in evs if e != DONE]), None)

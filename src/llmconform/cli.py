@@ -13,13 +13,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from llmconform import EDITION, __version__
 from llmconform.catalog import CatalogError, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.executor import Limits
-from llmconform.engine.plan import ALL_CAPABILITIES
-from llmconform.runner import RunRequest, run_suite
+from llmconform.engine.plan import ALL_CAPABILITIES, CORE_CAPABILITIES
+from llmconform.runner import RunRequest, RunUsageError, run_suite
 from llmconform.targets import TargetError, TargetUnreachable
 
 EXIT_USAGE = 2
@@ -30,7 +31,7 @@ err_console = Console(stderr=True)
 
 def _fail(message: str, code: int) -> None:
     """One clear line on stderr and the exit code."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
@@ -151,13 +152,14 @@ def run(
         out_dir=out or Path("reports") / stamp,
         formats=formats or ("json", "junit"),
         keyword=keyword,
-        capabilities=frozenset(capabilities) if capabilities else None,
+        # Declared capabilities add to the core set every chat server is expected to have.
+        capabilities=CORE_CAPABILITIES | frozenset(capabilities) if capabilities else None,
         verify_tls=not insecure,
         verbose=verbose,
     )
     try:
         code = run_suite(request, Console())
-    except TargetError as exc:
+    except (TargetError, RunUsageError) as exc:
         _fail(str(exc), EXIT_USAGE)
     except TargetUnreachable as exc:
         _fail(

@@ -48,6 +48,10 @@ class RunRequest:
     verbose: bool = False
 
 
+class RunUsageError(ValueError):
+    """The run was asked for something malformed (e.g. a bad -k expression)."""
+
+
 class RichProgress(ProgressHooks):
     """A progress bar over cases while their exchanges run."""
 
@@ -144,7 +148,10 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         plugin.interrupted
     )
     if status == pytest.ExitCode.USAGE_ERROR:
-        raise ValueError("invalid -k/--filter expression")
+        raise RunUsageError(
+            f"invalid -k/--filter expression {request.keyword!r}; use case ids "
+            "joined with and/or/not, e.g. 'stream and not n_choices'"
+        )
     results: list[CaseResult] = list(plugin.results.values())
     info = RunInfo(
         llmconform_version=__version__,

@@ -1,0 +1,157 @@
+"""The command line from the outside: exit codes, messages, reports, targets."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from llmconform.cli import main
+from llmconform.reference.app import create_app
+from llmconform.reference.server import RunningServer, serve_in_thread
+
+from support import TEST_KEY
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def case_outcomes(out: Path) -> dict[str, str]:
+    report = json.loads((out / "report.json").read_text())
+    return {c["case_id"]: c["outcome"] for c in report["cases"]}
+
+
+@pytest.fixture
+def served() -> Iterator[RunningServer]:
+    """The reference served over HTTP with the test key, as `serve-reference` would."""
+    server = serve_in_thread(create_app(api_key=TEST_KEY))
+    yield server
+    server.stop()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_default_run_against_embedded_reference_passes(tmp_path: Path) -> None:
+    result = invoke("run", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "CONFORMANT" in result.output
+    assert str(tmp_path / "report.json") in result.output
+    outcomes = case_outcomes(tmp_path)
+    assert len(outcomes) >= 30
+    assert set(outcomes.values()) == {"pass"}
+    assert (tmp_path / "junit.xml").read_text().startswith("<?xml")
+
+
+def test_served_reference_gives_the_same_outcomes_as_embedded(
+    tmp_path: Path, served: RunningServer
+) -> None:
+    assert invoke("run", "--out", str(tmp_path / "a")).exit_code == 0
+    result = invoke(
+        "run",
+        "--target",
+        served.url + "/v1",
+        "--capability",
+        "n",
+        "--out",
+        str(tmp_path / "b"),
+        env={"LLMCONFORM_API_KEY": TEST_KEY},
+    )
+    assert result.exit_code == 0, result.output
+    assert case_outcomes(tmp_path / "a") == case_outcomes(tmp_path / "b")
+
+
+def test_model_is_discovered_when_not_given(tmp_path: Path, served: RunningServer) -> None:
+    result = invoke(
+        "run",
+        "--target",
+        served.url + "/v1",
+        "--out",
+        str(tmp_path),
+        env={"LLMCONFORM_API_KEY": TEST_KEY},
+    )
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["info"]["model"] == "llmconform-reference"
+    # n>1 is not declared for a live target, so those cases are skipped with a reason.
+    skipped = {c["case_id"]: c["reason"] for c in report["cases"] if c["outcome"] == "skip"}
+    assert "chat.n_choices" in skipped and "--capability n" in skipped["chat.n_choices"]
+    assert result.exit_code == 0
+
+
+def test_broken_asgi_target_exits_1_with_failures(tmp_path: Path) -> None:
+    result = invoke("run", "--target", "asgi:broken_servers:no_done_app", "--out", str(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert "STREAM-003" in result.output
+    assert case_outcomes(tmp_path)["stream.basic"] == "fail"
+
+
+def test_unreachable_target_exits_3_with_one_clear_line(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    result = invoke("run", "--target", url, "--model", "m", "--out", str(tmp_path))
+    assert result.exit_code == 3
+    assert "cannot reach" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--concurrency", "0"], "concurrency"),
+        (["--target", "ftp://example"], "unknown target"),
+        (["--capability", "telepathy"], "unknown capability"),
+        (["--api-key-env", "LLMCONFORM_TEST_UNSET_VAR"], "not set"),
+        (["-k", "stream and"], "invalid -k"),
+        (["--format", "pdf"], "pdf"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = invoke("run", "--out", str(tmp_path), *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_filter_selects_cases(tmp_path: Path) -> None:
+    result = invoke("run", "-k", "stream and not n_choices", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    ids = set(case_outcomes(tmp_path))
+    assert "stream.basic" in ids and "error.unknown_model_stream" in ids
+    assert all("stream" in i and "n_choices" not in i for i in ids)
+
+
+def test_api_key_never_reaches_report_files_or_output(
+    tmp_path: Path, served: RunningServer
+) -> None:
+    result = invoke(
+        "run",
+        "--target",
+        served.url + "/v1",
+        "--out",
+        str(tmp_path),
+        env={"LLMCONFORM_API_KEY": TEST_KEY},
+    )
+    assert result.exit_code == 0
+    assert TEST_KEY not in result.output
+    for path in tmp_path.iterdir():
+        assert TEST_KEY not in path.read_text(), path.name
+
+
+def test_list_shows_cases_and_requirements() -> None:
+    cases = invoke("list")
+    assert cases.exit_code == 0
+    assert "stream.basic" in cases.output and "edition" in cases.output
+    reqs = invoke("list", "--requirements")
+    assert "STREAM-003" in reqs.output and "MUST" in reqs.output
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0 and "edition" in result.output

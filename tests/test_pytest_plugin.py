@@ -1,0 +1,116 @@
+"""A vendor's own pytest run with the plugin gives the same outcomes as `llmconform run`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llmconform.engine.plan import CORE_CAPABILITIES
+from llmconform.model import Outcome
+from llmconform.reference.app import create_app
+from llmconform.reference.server import RunningServer, serve_in_thread
+
+from broken_servers import no_done_app
+from support import TEST_KEY, run_against
+
+# pytest has no warn/unsupported: they map onto its own outcomes.
+PYTEST_OUTCOME = {
+    Outcome.PASS: "passed",
+    Outcome.WARN: "passed",
+    Outcome.FAIL: "failed",
+    Outcome.ERROR: "failed",
+    Outcome.SKIP: "skipped",
+    Outcome.UNSUPPORTED: "skipped",
+}
+
+
+def pytest_outcomes(junit: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            out[case.get("name", "")] = "failed"
+        elif case.find("skipped") is not None:
+            out[case.get("name", "")] = "skipped"
+        else:
+            out[case.get("name", "")] = "passed"
+    return out
+
+
+def run_plugin(url: str, tmp_path: Path, *extra: str) -> tuple[int, dict[str, str]]:
+    """Run plain pytest in an empty folder with only the plugin's options."""
+    junit = tmp_path / "pytest-junit.xml"
+    env = {**os.environ, "LLMCONFORM_API_KEY": TEST_KEY}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "llmconform.pytest_plugin",
+            "--llmconform-target",
+            url,
+            f"--junitxml={junit}",
+            "-q",
+            *extra,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert TEST_KEY not in proc.stdout + proc.stderr
+    return proc.returncode, pytest_outcomes(junit)
+
+
+@pytest.fixture
+def served() -> Iterator[RunningServer]:
+    server = serve_in_thread(create_app(api_key=TEST_KEY))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def served_broken() -> Iterator[RunningServer]:
+    server = serve_in_thread(no_done_app)
+    yield server
+    server.stop()
+
+
+def test_plugin_outcomes_match_llmconform_run(tmp_path: Path, served: RunningServer) -> None:
+    code, via_pytest = run_plugin(served.url + "/v1", tmp_path)
+    report = run_against(create_app(api_key=TEST_KEY), capabilities=CORE_CAPABILITIES)
+    via_run = {c.case_id: PYTEST_OUTCOME[c.outcome] for c in report.cases}
+    assert code == 0
+    assert via_pytest == via_run
+    assert "passed" in via_pytest.values() and "skipped" in via_pytest.values()
+
+
+def test_plugin_fails_the_session_on_a_broken_server(
+    tmp_path: Path, served_broken: RunningServer
+) -> None:
+    code, via_pytest = run_plugin(served_broken.url + "/v1", tmp_path, "-k", "stream")
+    assert code == 1
+    assert via_pytest["stream.basic"] == "failed"
+    assert all("stream" in name for name in via_pytest)
+
+
+def test_plugin_is_inert_without_a_target(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text("def test_x():\n    assert True\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "llmconform.pytest_plugin"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert "1 passed" in proc.stdout
