@@ -110,6 +110,7 @@ class Request:
     content: bytes | None = None  # raw body, used instead of `json` (malformed-JSON cases)
     stream: bool = False
     auth: str = "default"  # "default" (configured key), "none", or "invalid"
+    auth_scheme: str = "bearer"  # "bearer" (Authorization) or "x-api-key" (Anthropic)
 
 
 @dataclass(frozen=True)

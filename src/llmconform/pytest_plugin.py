@@ -22,8 +22,8 @@ import pytest
 from llmconform.catalog import Catalog, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate, skipped
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
-from llmconform.engine.plan import CORE_CAPABILITIES, Variables, requests_for, skip_reason
+from llmconform.engine.executor import Connection, Limits, execute
+from llmconform.engine.plan import CORE_CAPABILITIES, Variables, skip_reason, work_for
 from llmconform.model import Capture, Case, CaseResult, Outcome
 from llmconform.targets import OpenTarget, discover_model, open_target
 
@@ -163,7 +163,7 @@ class ConformanceRun:
         self._open()
         runnable = [c for c in cases if self.skip_reason(c) is None]
         variables = Variables(self.model)
-        work = [CaseWork(c.id, tuple(requests_for(c, variables))) for c in runnable]
+        work = [work_for(c, variables) for c in runnable]
         assert self.target is not None
         conn = Connection(
             self.target.base_url, self.target.api_key, self.target.kind, self.options.verify_tls

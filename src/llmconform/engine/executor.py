@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -41,10 +41,27 @@ class Connection:
 
 @dataclass(frozen=True)
 class CaseWork:
-    """The requests of one case, in order."""
+    """The exchanges of one case: a fixed list of requests, or a scenario generator factory.
+
+    A scenario yields a `Request`, receives its `Capture`, and yields the next request
+    (httpx's auth-flow pattern), so multi-turn logic stays free of I/O.
+    """
 
     case_id: str
-    requests: tuple[Request, ...]
+    requests: tuple[Request, ...] = ()
+    scenario: Callable[[], Generator[Request, Capture, None]] | None = None
+
+    def flow(self) -> Generator[Request, Capture, None]:
+        """The generator that drives this case's exchanges."""
+        if self.scenario is not None:
+            return self.scenario()
+        return _fixed(self.requests)
+
+
+def _fixed(requests: tuple[Request, ...]) -> Generator[Request, Capture, None]:
+    # Not `yield from`: the executor send()s captures in, which a tuple iterator rejects.
+    for request in requests:  # noqa: UP028
+        yield request
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -56,10 +73,13 @@ def _headers(request: Request, conn: Connection) -> dict[str, str]:
     headers = {"accept": "application/json, text/event-stream"}
     if request.json is not None or request.content is not None:
         headers["content-type"] = "application/json"
-    if request.auth == "default" and conn.api_key:
-        headers["authorization"] = f"Bearer {conn.api_key}"
-    elif request.auth == "invalid":
-        headers["authorization"] = f"Bearer {INVALID_KEY}"
+    key = conn.api_key if request.auth == "default" else None
+    if request.auth == "invalid":
+        key = INVALID_KEY
+    if key and request.auth_scheme == "x-api-key":
+        headers["x-api-key"] = key
+    elif key:
+        headers["authorization"] = f"Bearer {key}"
     headers.update({k.lower(): v for k, v in request.headers})
     return headers
 
@@ -152,13 +172,32 @@ async def run_cases(
 
         async def one(item: CaseWork) -> None:
             async with gate:
-                captures = [await send(client, r, conn, limits) for r in item.requests]
+                captures = await _drive(item, client, conn, limits)
             results[item.case_id] = captures
             if on_case_done:
                 on_case_done(item.case_id, captures)
 
         await asyncio.gather(*(one(w) for w in work))
     return results
+
+
+async def _drive(item: CaseWork, client: httpx.AsyncClient, conn: Connection,
+                 limits: Limits) -> list[Capture]:
+    captures: list[Capture] = []
+    flow = item.flow()
+    try:
+        request = next(flow)
+        while True:
+            capture = await send(client, request, conn, limits)
+            captures.append(capture)
+            request = flow.send(capture)
+    except StopIteration:
+        pass
+    except Exception as exc:  # a scenario bug is a harness error for this case only
+        failed = Request("GET", "(scenario)")
+        captures.append(Capture(failed, None, (), (), time.perf_counter_ns(),
+                                error=f"scenario failed: {type(exc).__name__}: {exc}"))
+    return captures
 
 
 def execute(

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from llmconform.engine.executor import CaseWork
+from llmconform.engine.scenarios import SCENARIOS
 from llmconform.model import Case, Request
 
 _STEP_KEYS = {"method", "path", "json", "raw", "auth", "headers"}
@@ -55,7 +57,14 @@ def substitute(value: Any, variables: Mapping[str, str]) -> Any:
     return value
 
 
-def build_request(step: Any, variables: Mapping[str, str], where: str = "") -> Request:
+def auth_scheme_for(api: str) -> str:
+    """How an API carries its key: Anthropic uses `x-api-key`, the others a bearer token."""
+    return "x-api-key" if api.startswith("anthropic") else "bearer"
+
+
+def build_request(
+    step: Any, variables: Mapping[str, str], where: str = "", api: str = ""
+) -> Request:
     """A `Request` from one step template."""
     if not isinstance(step, dict) or not set(step) <= _STEP_KEYS or "path" not in step:
         raise PlanError(f"{where}: a step needs 'path' and only keys {sorted(_STEP_KEYS)}")
@@ -72,15 +81,27 @@ def build_request(step: Any, variables: Mapping[str, str], where: str = "") -> R
         content=content,
         stream=stream,
         auth=str(step.get("auth", "default")),
+        auth_scheme=auth_scheme_for(api),
     )
 
 
 def requests_for(case: Case, variables: Variables) -> list[Request]:
     """Every request of a static case, in order."""
     return [
-        build_request(step, variables.as_dict(), f"{case.id} step {i}")
+        build_request(step, variables.as_dict(), f"{case.id} step {i}", case.api)
         for i, step in enumerate(case.steps)
     ]
+
+
+def work_for(case: Case, variables: Variables) -> CaseWork:
+    """What the executor runs for a case: its fixed steps, or its scenario."""
+    if case.scenario is None:
+        return CaseWork(case.id, tuple(requests_for(case, variables)))
+    fn = SCENARIOS.get(case.scenario)
+    if fn is None:
+        raise PlanError(f"{case.id}: unknown scenario {case.scenario!r}")
+    values = variables.as_dict()
+    return CaseWork(case.id, scenario=lambda: fn(case, values))
 
 
 def skip_reason(case: Case, capabilities: Iterable[str]) -> str | None:
