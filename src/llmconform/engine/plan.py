@@ -23,10 +23,31 @@ from llmconform.model import Case, Request
 _STEP_KEYS = {"method", "path", "json", "raw", "auth", "headers"}
 
 # Capabilities a live target is assumed to have unless told otherwise: what every
-# OpenAI-compatible chat server is expected to offer. Everything else is opt-in.
+# OpenAI-compatible chat server is expected to offer. Everything else is declared.
 CORE_CAPABILITIES = frozenset({"chat", "streaming", "stream_usage", "models"})
-# `auth` is added when an API key is configured; other capabilities come from the user.
-ALL_CAPABILITIES = CORE_CAPABILITIES | {"auth", "n"}
+
+# Every capability a case may require, with what declaring it claims.
+CAPABILITIES: dict[str, str] = {
+    "chat": "POST /chat/completions",
+    "streaming": "stream: true on the endpoints under test",
+    "stream_usage": "stream_options.include_usage",
+    "models": "GET /models and GET /models/{id}",
+    "auth": "an API key is required (set automatically when a key is configured)",
+    "n": "n > 1 choices",
+    "tools": "tools and tool_choice (auto, none, required, named)",
+    "parallel_tool_calls": "several tool calls in one answer",
+    "json_object": "response_format json_object",
+    "json_schema": "response_format json_schema (strict)",
+    "logprobs": "logprobs and top_logprobs",
+    "vision": "image content parts",
+    "completions": "legacy POST /completions",
+    "embeddings": "POST /embeddings",
+    "responses": "POST /responses (Open Responses)",
+    "responses_compact": "POST /responses/compact",
+    "previous_response_id": "stored responses chained by previous_response_id",
+    "anthropic": "POST /messages (Anthropic Messages)",
+}
+ALL_CAPABILITIES = frozenset(CAPABILITIES)
 
 
 class PlanError(ValueError):

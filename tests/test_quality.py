@@ -1,0 +1,28 @@
+"""House rules as tests: ruff and `mypy --strict` are clean on the source tree."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_ruff_is_clean() -> None:
+    proc = _run("ruff", "check", "src", "tests")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_is_clean_on_src() -> None:
+    pytest.importorskip("mypy")
+    proc = _run(sys.executable, "-m", "mypy", "src")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
