@@ -27,6 +27,7 @@ def run_against(
     keyword: str | None = None,
     capabilities: frozenset[str] = frozenset(ALL_CAPABILITIES),
     model: str = "llmconform-reference",
+    apis: frozenset[str] | None = frozenset({"openai", "responses", "anthropic"}),
 ) -> RunReport:
     """Serve `app` on loopback and run the suite against it like `llmconform run` does."""
     with serve_app(app, "test-app", api_key, capabilities) as target:
@@ -36,6 +37,7 @@ def run_against(
             api_key=api_key,
             keyword=keyword,
             capabilities=capabilities,
+            apis=apis,
         )
         return execute_run(request, target, Console(file=io.StringIO()))
 

@@ -19,7 +19,7 @@ from llmconform import EDITION, __version__
 from llmconform.catalog import CatalogError, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.executor import Limits
-from llmconform.engine.plan import ALL_CAPABILITIES, CORE_CAPABILITIES
+from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
 from llmconform.runner import RunRequest, RunUsageError, run_suite
 from llmconform.targets import TargetError, TargetUnreachable
 
@@ -106,6 +106,14 @@ def main() -> None:
     metavar="NAME",
     help=f"Declare a capability of the target (repeatable): {', '.join(sorted(ALL_CAPABILITIES))}.",
 )
+@click.option(
+    "--api",
+    "apis",
+    multiple=True,
+    type=click.Choice([*API_FAMILIES, "all"]),
+    help="Wire formats to test (repeatable) [default: all for the embedded reference, "
+    "openai for other targets].",
+)
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (recorded).")
 @click.option("-v", "--verbose", is_flag=True, help="List every finding, not just the first.")
 def run(
@@ -118,6 +126,7 @@ def run(
     formats: tuple[str, ...],
     keyword: str | None,
     capabilities: tuple[str, ...],
+    apis: tuple[str, ...],
     insecure: bool,
     verbose: bool,
 ) -> None:
@@ -156,6 +165,7 @@ def run(
         capabilities=CORE_CAPABILITIES | frozenset(capabilities) if capabilities else None,
         verify_tls=not insecure,
         verbose=verbose,
+        apis=(frozenset(API_FAMILIES) if "all" in apis else frozenset(apis)) or None,
     )
     try:
         code = run_suite(request, Console())

@@ -23,6 +23,7 @@ from llmconform import EDITION, __version__
 from llmconform.catalog import conformance_dir
 from llmconform.engine.aggregate import build_report, exit_code
 from llmconform.engine.executor import Limits
+from llmconform.engine.plan import API_FAMILIES, family_of
 from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
 from llmconform.pytest_plugin import Progress as ProgressHooks
@@ -46,6 +47,7 @@ class RunRequest:
     capabilities: frozenset[str] | None = None
     verify_tls: bool = True
     verbose: bool = False
+    apis: frozenset[str] | None = None  # `--api` families; None: all for the reference, else openai
 
 
 class RunUsageError(ValueError):
@@ -141,7 +143,15 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         capabilities=request.capabilities,
         verify_tls=request.verify_tls,
     )
-    plugin = ConformanceRun(options, RichProgress(console), target=target)
+    apis = request.apis or (
+        frozenset(API_FAMILIES) if target.kind == "reference" else frozenset({"openai"})
+    )
+    plugin = ConformanceRun(
+        options,
+        RichProgress(console),
+        target=target,
+        case_filter=lambda case: family_of(case.api) in apis,
+    )
     with _no_plugin_autoload():
         status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
     complete = status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not (
@@ -166,6 +176,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             "timeout_s": request.limits.timeout_s,
             "api_key_env": request.api_key_env if request.api_key else None,
             "filter": request.keyword,
+            "apis": sorted(apis),
             "verify_tls": request.verify_tls,
             "catalog_digest": plugin.catalog.digest(),
             "transport": target.kind,

@@ -161,8 +161,7 @@ def role_first(ctx: CheckContext) -> Iterator[Issue]:
         if role != "assistant":
             yield Issue(
                 "STREAM-008",
-                f"first delta of choice {index} has role "
-                f"{excerpt(role)}, expected 'assistant'",
+                f"first delta of choice {index} has role {excerpt(role)}, expected 'assistant'",
                 _ev(ev) + ".delta",
                 ex.index,
             )

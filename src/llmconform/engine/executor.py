@@ -181,8 +181,9 @@ async def run_cases(
     return results
 
 
-async def _drive(item: CaseWork, client: httpx.AsyncClient, conn: Connection,
-                 limits: Limits) -> list[Capture]:
+async def _drive(
+    item: CaseWork, client: httpx.AsyncClient, conn: Connection, limits: Limits
+) -> list[Capture]:
     captures: list[Capture] = []
     flow = item.flow()
     try:
@@ -195,8 +196,16 @@ async def _drive(item: CaseWork, client: httpx.AsyncClient, conn: Connection,
         pass
     except Exception as exc:  # a scenario bug is a harness error for this case only
         failed = Request("GET", "(scenario)")
-        captures.append(Capture(failed, None, (), (), time.perf_counter_ns(),
-                                error=f"scenario failed: {type(exc).__name__}: {exc}"))
+        captures.append(
+            Capture(
+                failed,
+                None,
+                (),
+                (),
+                time.perf_counter_ns(),
+                error=f"scenario failed: {type(exc).__name__}: {exc}",
+            )
+        )
     return captures
 
 

@@ -50,6 +50,21 @@ CAPABILITIES: dict[str, str] = {
 ALL_CAPABILITIES = frozenset(CAPABILITIES)
 
 
+# `--api` families: which wire formats a run tests (a case's `api` names one of the members).
+API_FAMILIES: dict[str, frozenset[str]] = {
+    "openai": frozenset(
+        {"openai-chat", "openai-models", "openai-completions", "openai-embeddings"}
+    ),
+    "responses": frozenset({"open-responses"}),
+    "anthropic": frozenset({"anthropic-messages"}),
+}
+
+
+def family_of(api: str) -> str:
+    """The `--api` family a case's api belongs to ("openai" for anything unlisted)."""
+    return next((name for name, apis in API_FAMILIES.items() if api in apis), "openai")
+
+
 class PlanError(ValueError):
     """A case template cannot be turned into a request."""
 
