@@ -20,7 +20,7 @@ from llmconform.catalog import CatalogError, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
-from llmconform.runner import RunRequest, RunUsageError, run_suite
+from llmconform.runner import RunRequest, RunUsageError, known_profiles, run_suite
 from llmconform.targets import TargetError, TargetUnreachable
 
 EXIT_USAGE = 2
@@ -114,6 +114,14 @@ def main() -> None:
     help="Wire formats to test (repeatable) [default: all for the embedded reference, "
     "openai for other targets].",
 )
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    metavar="NAME",
+    help="Claim a profile (repeatable): run its cases and certify it. Default: all.",
+)
+@click.option("--strict", is_flag=True, help="SHOULD warnings also fail certification.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (recorded).")
 @click.option("-v", "--verbose", is_flag=True, help="List every finding, not just the first.")
 def run(
@@ -127,6 +135,8 @@ def run(
     keyword: str | None,
     capabilities: tuple[str, ...],
     apis: tuple[str, ...],
+    profiles: tuple[str, ...],
+    strict: bool,
     insecure: bool,
     verbose: bool,
 ) -> None:
@@ -146,6 +156,11 @@ def run(
             f"{', '.join(sorted(ALL_CAPABILITIES))}",
             EXIT_USAGE,
         )
+    if profiles:
+        known = known_profiles()
+        bad = [p for p in profiles if p not in known]
+        if bad:
+            _fail(f"unknown profile {', '.join(bad)}; known: {', '.join(known)}", EXIT_USAGE)
     env_name = api_key_env or "LLMCONFORM_API_KEY"
     api_key = os.environ.get(env_name) or None
     if api_key_env and api_key is None:
@@ -166,6 +181,8 @@ def run(
         verify_tls=not insecure,
         verbose=verbose,
         apis=(frozenset(API_FAMILIES) if "all" in apis else frozenset(apis)) or None,
+        profiles=tuple(dict.fromkeys(profiles)),
+        strict=strict,
     )
     try:
         code = run_suite(request, Console())

@@ -233,6 +233,31 @@ class RequirementResult:
     findings: int = 0
 
 
+class ProfileVerdict(StrEnum):
+    """A certification decision for one profile (never a weighted score)."""
+
+    CERTIFIED = "certified"
+    NOT_CERTIFIED = "not-certified"
+    INCONCLUSIVE = "inconclusive"
+    NOT_TESTED = "not-tested"
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    """The verdict of one profile and the requirement counts behind it."""
+
+    name: str
+    verdict: ProfileVerdict
+    requirements: int
+    passed: int = 0
+    warned: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errored: int = 0
+    failing: tuple[str, ...] = ()  # requirement ids that decided "not certified"
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class RunReport:
     """Everything a renderer needs: run info, per-case and per-requirement results, verdict."""
@@ -242,3 +267,4 @@ class RunReport:
     requirements: tuple[RequirementResult, ...]
     verdict: Outcome
     counts: dict[str, int] = field(default_factory=dict)
+    profiles: tuple[ProfileResult, ...] = ()

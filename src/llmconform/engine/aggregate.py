@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from llmconform.engine.profiles import judge_profiles
 from llmconform.model import (
     CaseResult,
     Outcome,
@@ -56,16 +57,23 @@ def verdict(cases: Sequence[CaseResult], complete: bool = True) -> Outcome:
 
 
 def build_report(
-    info: RunInfo, cases: Sequence[CaseResult], requirements: Mapping[str, Requirement]
+    info: RunInfo,
+    cases: Sequence[CaseResult],
+    requirements: Mapping[str, Requirement],
+    *,
+    strict: bool = False,
+    profiles: Sequence[str] | None = None,
 ) -> RunReport:
-    """The run report renderers consume."""
+    """The run report renderers consume; `profiles` are the claimed ones (default: all)."""
     counts = Counter(c.outcome.value for c in cases)
+    req_results = tuple(requirement_results(cases, requirements))
     return RunReport(
         info=info,
         cases=tuple(cases),
-        requirements=tuple(requirement_results(cases, requirements)),
+        requirements=req_results,
         verdict=verdict(cases, info.complete),
         counts={o.value: counts.get(o.value, 0) for o in Outcome},
+        profiles=judge_profiles(req_results, strict=strict, complete=info.complete, only=profiles),
     )
 
 

@@ -1,0 +1,78 @@
+"""Per-profile certification verdicts (pure).
+
+A profile is the set of requirements that name it. Its verdict:
+- not-certified: a MUST requirement failed (with `strict`, a SHOULD warning counts too);
+- inconclusive: nothing failed, but a MUST requirement was not tested or its case errored,
+  or the run was incomplete — an incomplete run certifies nothing;
+- not-tested: no requirement of the profile was tested;
+- certified: every MUST requirement was tested and passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from llmconform.model import Level, Outcome, ProfileResult, ProfileVerdict, RequirementResult
+
+
+def profile_names(results: Sequence[RequirementResult]) -> list[str]:
+    """Every profile named by a requirement, in first-seen order."""
+    return list(dict.fromkeys(p for r in results for p in r.requirement.profiles))
+
+
+def judge_profile(
+    name: str,
+    results: Sequence[RequirementResult],
+    *,
+    strict: bool = False,
+    complete: bool = True,
+) -> ProfileResult:
+    """The verdict of profile `name` over the run's requirement results."""
+    mine = [r for r in results if name in r.requirement.profiles]
+    count = {o: sum(1 for r in mine if r.outcome is o) for o in Outcome}
+    failing = tuple(
+        r.requirement.id
+        for r in mine
+        if r.outcome is Outcome.FAIL or (strict and r.outcome is Outcome.WARN)
+    )
+    untested_must = [
+        r.requirement.id
+        for r in mine
+        if r.requirement.level is Level.MUST and r.outcome in (Outcome.SKIP, Outcome.ERROR)
+    ]
+    tested = [r for r in mine if r.outcome is not Outcome.SKIP]
+    if failing:
+        verdict, reason = ProfileVerdict.NOT_CERTIFIED, f"{len(failing)} requirement(s) failed"
+    elif not tested:
+        verdict, reason = ProfileVerdict.NOT_TESTED, "no requirement of this profile was tested"
+    elif untested_must:
+        verdict = ProfileVerdict.INCONCLUSIVE
+        reason = f"MUST requirement(s) not tested or errored: {', '.join(untested_must[:5])}"
+    elif not complete:
+        verdict, reason = ProfileVerdict.INCONCLUSIVE, "the run did not complete"
+    else:
+        verdict, reason = ProfileVerdict.CERTIFIED, ""
+    return ProfileResult(
+        name=name,
+        verdict=verdict,
+        requirements=len(mine),
+        passed=count[Outcome.PASS],
+        warned=count[Outcome.WARN],
+        failed=count[Outcome.FAIL],
+        skipped=count[Outcome.SKIP],
+        errored=count[Outcome.ERROR],
+        failing=failing,
+        reason=reason,
+    )
+
+
+def judge_profiles(
+    results: Sequence[RequirementResult],
+    *,
+    strict: bool = False,
+    complete: bool = True,
+    only: Sequence[str] | None = None,
+) -> tuple[ProfileResult, ...]:
+    """Verdicts for the claimed profiles (`only`), or for every profile."""
+    names = list(only) if only else profile_names(results)
+    return tuple(judge_profile(n, results, strict=strict, complete=complete) for n in names)
