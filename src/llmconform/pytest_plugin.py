@@ -207,6 +207,13 @@ class ConformanceRun:
         """Why `case` does not run against this target (capabilities), or None."""
         return skip_reason(case, self.capabilities)
 
+    def judge_finished(self) -> None:
+        """After an interruption: judge every case whose exchanges finished but whose item
+        never ran, so that nothing already paid for is lost from the report."""
+        for case_id in list(self.captures):
+            if case_id not in self.results:
+                self.judge(self.catalog.cases[case_id])
+
     def judge(self, case: Case) -> CaseResult:
         """Evaluate one case from its captures and remember the result."""
         captures = self.captures.get(case.id)

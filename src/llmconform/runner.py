@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,11 +22,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from llmconform import EDITION, __version__
-from llmconform.catalog import conformance_dir
+from llmconform.catalog import Catalog, conformance_dir, load_catalog
+from llmconform.checks import CHECKS, known_checks
 from llmconform.engine.aggregate import build_report, exit_code
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import API_FAMILIES, family_of
-from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
+from llmconform.model import Case, CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
 from llmconform.pytest_plugin import Progress as ProgressHooks
 from llmconform.report import render_terminal, write_reports
@@ -48,6 +51,8 @@ class RunRequest:
     verify_tls: bool = True
     verbose: bool = False
     apis: frozenset[str] | None = None  # `--api` families; None: all for the reference, else openai
+    profiles: tuple[str, ...] = ()  # claimed profiles; () = every profile
+    strict: bool = False  # SHOULD warnings fail certification
 
 
 class RunUsageError(ValueError):
@@ -105,6 +110,41 @@ def _no_plugin_autoload() -> Iterator[None]:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C during the run, so a killed run still writes its report."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _second_interrupt_quits() -> Iterator[None]:
+    """While a partial report is written, another Ctrl-C or SIGTERM quits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def quit_now(signum: int, frame: object) -> None:
+        os._exit(130)
+
+    old = signal.signal(signal.SIGINT, quit_now), signal.signal(signal.SIGTERM, quit_now)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old[0])
+        signal.signal(signal.SIGTERM, old[1])
+
+
 def pytest_args(keyword: str | None) -> list[str]:
     """Arguments that isolate the in-process pytest from the user's folder and plugins."""
     ini = Path(__file__).with_name("pytest-embedded.ini")
@@ -143,6 +183,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         capabilities=request.capabilities,
         verify_tls=request.verify_tls,
     )
+    claimed = set(request.profiles)
     apis = request.apis or (
         frozenset(API_FAMILIES) if target.kind == "reference" else frozenset({"openai"})
     )
@@ -150,13 +191,18 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         options,
         RichProgress(console),
         target=target,
-        case_filter=lambda case: family_of(case.api) in apis,
+        case_filter=lambda case: (
+            family_of(case.api) in apis
+            and (not request.profiles or bool(case_profiles(case, plugin.catalog) & claimed))
+        ),
     )
-    with _no_plugin_autoload():
+    with _no_plugin_autoload(), _sigterm_as_interrupt():
         status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
     complete = status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not (
         plugin.interrupted
     )
+    if status == pytest.ExitCode.INTERRUPTED:
+        plugin.judge_finished()
     if status == pytest.ExitCode.USAGE_ERROR:
         raise RunUsageError(
             f"invalid -k/--filter expression {request.keyword!r}; use case ids "
@@ -176,6 +222,8 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             "timeout_s": request.limits.timeout_s,
             "api_key_env": request.api_key_env if request.api_key else None,
             "filter": request.keyword,
+            "profiles": list(request.profiles),
+            "strict": request.strict,
             "apis": sorted(apis),
             "verify_tls": request.verify_tls,
             "catalog_digest": plugin.catalog.digest(),
@@ -183,14 +231,35 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         },
         capabilities=tuple(sorted(plugin.capabilities)),
     )
-    return build_report(info, results, plugin.catalog.requirements)
+    return build_report(
+        info,
+        results,
+        plugin.catalog.requirements,
+        strict=request.strict,
+        profiles=request.profiles or None,
+    )
+
+
+def case_profiles(case: Case, catalog: Catalog) -> set[str]:
+    """The profiles whose requirements a case's checks report on."""
+    reqs = {r for ref in case.checks for r in CHECKS[ref.name].requirements}
+    return {p for r in reqs if r in catalog.requirements for p in catalog.requirements[r].profiles}
+
+
+def known_profiles() -> list[str]:
+    """Every profile named in the packaged catalog."""
+    catalog = load_catalog(known_checks=known_checks())
+    return list(dict.fromkeys(p for r in catalog.requirements.values() for p in r.profiles))
 
 
 def run_suite(request: RunRequest, console: Console) -> int:
     """The whole `llmconform run`: returns the process exit code."""
     with open_target(request.target, request.api_key) as target:
         report = execute_run(request, target, console)
-    paths = write_reports(report, request.out_dir, request.formats)
+        # Written before the target is stopped, and shielded from a second interrupt.
+        guard = _second_interrupt_quits() if not report.info.complete else contextlib.nullcontext()
+        with guard:
+            paths = write_reports(report, request.out_dir, request.formats)
     render_terminal(report, console, verbose=request.verbose)
     for fmt, path in paths.items():
         console.print(f"  {fmt:<6} report: {path}", highlight=False)

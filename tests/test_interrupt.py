@@ -1,0 +1,54 @@
+"""Ctrl-C or SIGTERM during a run writes a partial report (exit 3) with every finished case."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SLOW_APP = """
+from llmconform.reference.app import create_app
+# Non-streamed answers come at once; every stream waits 60 s before its first token.
+app = create_app(ttft_delay_s=60.0)
+"""
+
+
+def start_run(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    (tmp_path / "slow_target.py").write_text(SLOW_APP)
+    out = tmp_path / "reports"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmconform", "run", "--target", "asgi:slow_target:app",
+         "--model", "llmconform-reference", "--concurrency", "8", "--out", str(out)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    return proc, out
+
+
+def wait_for_finished_cases(seconds: float) -> None:
+    # Non-streamed cases finish within a fraction of a second; streams hang for 60 s.
+    time.sleep(seconds)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_writes_partial_report(tmp_path: Path, sig: signal.Signals) -> None:
+    proc, out = start_run(tmp_path)
+    wait_for_finished_cases(4.0)
+    started = time.monotonic()
+    proc.send_signal(sig)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 3, output
+    assert time.monotonic() - started < 15
+    report = json.loads((out / "report.json").read_text())
+    assert report["info"]["complete"] is False
+    outcomes = {c["case_id"]: c["outcome"] for c in report["cases"]}
+    # Finished cases kept their results; nothing that never ran claims to have passed.
+    assert outcomes.get("error.missing_model") == "pass"
+    assert "stream.basic" not in outcomes or outcomes["stream.basic"] != "pass"
+    assert "interrupted" in output
