@@ -28,8 +28,12 @@ def run_against(
     capabilities: frozenset[str] = frozenset(ALL_CAPABILITIES),
     model: str = "llmconform-reference",
     apis: frozenset[str] | None = frozenset({"openai", "responses", "anthropic"}),
+    **options: Any,
 ) -> RunReport:
-    """Serve `app` on loopback and run the suite against it like `llmconform run` does."""
+    """Serve `app` on loopback and run the suite against it like `llmconform run` does.
+
+    Extra keyword `options` are RunRequest fields (profiles, requests, latency, ...).
+    """
     with serve_app(app, "test-app", api_key, capabilities) as target:
         request = RunRequest(
             target="asgi:test",
@@ -38,6 +42,7 @@ def run_against(
             keyword=keyword,
             capabilities=capabilities,
             apis=apis,
+            **options,
         )
         return execute_run(request, target, Console(file=io.StringIO()))
 

@@ -20,6 +20,7 @@ from llmconform.catalog import CatalogError, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
+from llmconform.metrics.latency import PRESETS
 from llmconform.runner import RunRequest, RunUsageError, known_profiles, run_suite
 from llmconform.targets import TargetError, TargetUnreachable
 
@@ -122,6 +123,40 @@ def main() -> None:
     help="Claim a profile (repeatable): run its cases and certify it. Default: all.",
 )
 @click.option("--strict", is_flag=True, help="SHOULD warnings also fail certification.")
+@click.option(
+    "--requests",
+    "n_requests",
+    type=click.IntRange(1, 100_000),
+    default=300,
+    show_default=True,
+    help="Samples per latency case (--profile performance).",
+)
+@click.option(
+    "--warmup",
+    type=click.IntRange(0, 1000),
+    default=3,
+    show_default=True,
+    help="Leading latency samples to discard.",
+)
+@click.option(
+    "--latency-preset",
+    type=click.Choice(sorted(PRESETS)),
+    default="mlperf-server",
+    show_default=True,
+    help="Named TTFT/TPOT p99 thresholds.",
+)
+@click.option(
+    "--ttft-p99-ms",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="TTFT p99 threshold in ms (overrides the preset).",
+)
+@click.option(
+    "--tpot-p99-ms",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="TPOT p99 threshold in ms (overrides the preset).",
+)
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (recorded).")
 @click.option("-v", "--verbose", is_flag=True, help="List every finding, not just the first.")
 def run(
@@ -137,6 +172,11 @@ def run(
     apis: tuple[str, ...],
     profiles: tuple[str, ...],
     strict: bool,
+    n_requests: int,
+    warmup: int,
+    latency_preset: str,
+    ttft_p99_ms: float | None,
+    tpot_p99_ms: float | None,
     insecure: bool,
     verbose: bool,
 ) -> None:
@@ -183,6 +223,13 @@ def run(
         apis=(frozenset(API_FAMILIES) if "all" in apis else frozenset(apis)) or None,
         profiles=tuple(dict.fromkeys(profiles)),
         strict=strict,
+        requests=n_requests,
+        warmup=warmup,
+        latency={
+            **PRESETS[latency_preset],
+            **({"ttft_p99_ms": ttft_p99_ms} if ttft_p99_ms else {}),
+            **({"tpot_p99_ms": tpot_p99_ms} if tpot_p99_ms else {}),
+        },
     )
     try:
         code = run_suite(request, Console())

@@ -192,6 +192,7 @@ class CaseResult:
     reason: str = ""  # why a case was skipped, or what broke for `error`
     duration_ms: float = 0.0
     exchanges: tuple[ExchangeSummary, ...] = ()
+    metrics: dict[str, JSON] = field(default_factory=dict)  # measurements (latency, accuracy)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -22,12 +22,15 @@ import pytest
 from llmconform.catalog import Catalog, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate, skipped
-from llmconform.engine.executor import Connection, Limits, execute
+from llmconform.engine.executor import CaseWork, Connection, Limits, execute
+from llmconform.engine.floor import measure_floor_ms
 from llmconform.engine.plan import CORE_CAPABILITIES, Variables, skip_reason, work_for
+from llmconform.metrics.latency import PRESETS
 from llmconform.model import Capture, Case, CaseResult, Outcome
 from llmconform.targets import OpenTarget, discover_model, open_target
 
 PLUGIN_NAME = "llmconform-run"
+REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile)
 
 
 @dataclass
@@ -41,6 +44,9 @@ class RunOptions:
     limits: Limits = field(default_factory=Limits)
     capabilities: frozenset[str] | None = None  # None: the target's defaults or the core set
     verify_tls: bool = True
+    requests: int = 100  # samples per repeated (latency) case
+    warmup: int = 3  # leading samples discarded
+    latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
 
 
 class Progress:
@@ -84,6 +90,8 @@ class CaseItem(pytest.Item):
             raise CaseFailed(result)
         if result.outcome is Outcome.UNSUPPORTED:
             pytest.skip(f"unsupported: {result.reason or 'the target declined the feature'}")
+        if result.outcome is Outcome.SKIP:
+            pytest.skip(f"inconclusive: {result.reason}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The findings, one per line, instead of a traceback."""
@@ -134,6 +142,8 @@ class ConformanceRun:
         self.results: dict[str, CaseResult] = {}
         self.capabilities: frozenset[str] = frozenset()
         self.interrupted = False
+        self.settings: dict[str, Any] = {"latency": {**options.latency, "warmup": options.warmup}}
+        self._samples: dict[str, dict[int, list[Capture]]] = {}
         self._stack = ExitStack()
 
     # -- pytest hooks -------------------------------------------------------------------
@@ -163,14 +173,27 @@ class ConformanceRun:
         self._open()
         runnable = [c for c in cases if self.skip_reason(c) is None]
         variables = Variables(self.model)
-        work = [work_for(c, variables) for c in runnable]
+        work: list[CaseWork] = []
+        for case in runnable:
+            item = work_for(case, variables)
+            if REPEAT_TAG in case.tags:
+                total = self.options.warmup + self.options.requests
+                work += [replace(item, case_id=f"{case.id}#{k}") for k in range(total)]
+            else:
+                work.append(item)
+        if any(REPEAT_TAG in c.tags for c in runnable):
+            self.settings["latency"].update(measure_floor_ms())
         assert self.target is not None
         conn = Connection(
             self.target.base_url, self.target.api_key, self.target.kind, self.options.verify_tls
         )
 
         def done(case_id: str, captures: list[Capture]) -> None:
-            self.captures[case_id] = captures
+            base, _, k = case_id.partition("#")
+            if k:  # one sample of a repeated case
+                self._samples.setdefault(base, {})[int(k)] = captures
+            else:
+                self.captures[case_id] = captures
             self.progress.advance(case_id)
 
         self.progress.start(len(work))
@@ -181,6 +204,8 @@ class ConformanceRun:
             raise
         finally:
             self.progress.stop()
+            for base, samples in self._samples.items():  # in sample order, warm-ups first
+                self.captures[base] = [c for k in sorted(samples) for c in samples[k]]
 
     def pytest_sessionfinish(self) -> None:
         """Stop whatever the run started (the embedded server)."""
@@ -222,7 +247,7 @@ class ConformanceRun:
                 case, "the run stopped before this case's exchanges finished", Outcome.ERROR
             )
         else:
-            result = evaluate(case, captures, self.catalog.requirements, self.model)
+            result = evaluate(case, captures, self.catalog.requirements, self.model, self.settings)
         self.results[case.id] = result
         return result
 

@@ -27,6 +27,7 @@ from llmconform.checks import CHECKS, known_checks
 from llmconform.engine.aggregate import build_report, exit_code
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import API_FAMILIES, family_of
+from llmconform.metrics.latency import PRESETS
 from llmconform.model import Case, CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
 from llmconform.pytest_plugin import Progress as ProgressHooks
@@ -53,6 +54,12 @@ class RunRequest:
     apis: frozenset[str] | None = None  # `--api` families; None: all for the reference, else openai
     profiles: tuple[str, ...] = ()  # claimed profiles; () = every profile
     strict: bool = False  # SHOULD warnings fail certification
+    requests: int = 100  # samples per latency case
+    warmup: int = 3
+    latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
+
+
+OPT_IN_TAG = "opt-in"
 
 
 class RunUsageError(ValueError):
@@ -182,6 +189,9 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         limits=request.limits,
         capabilities=request.capabilities,
         verify_tls=request.verify_tls,
+        requests=request.requests,
+        warmup=request.warmup,
+        latency=dict(request.latency),
     )
     claimed = set(request.profiles)
     apis = request.apis or (
@@ -191,10 +201,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         options,
         RichProgress(console),
         target=target,
-        case_filter=lambda case: (
-            family_of(case.api) in apis
-            and (not request.profiles or bool(case_profiles(case, plugin.catalog) & claimed))
-        ),
+        case_filter=lambda case: selected(case, plugin.catalog, apis, claimed),
     )
     with _no_plugin_autoload(), _sigterm_as_interrupt():
         status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
@@ -224,6 +231,9 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             "filter": request.keyword,
             "profiles": list(request.profiles),
             "strict": request.strict,
+            "requests": request.requests,
+            "warmup": request.warmup,
+            "latency_thresholds_ms": dict(request.latency),
             "apis": sorted(apis),
             "verify_tls": request.verify_tls,
             "catalog_digest": plugin.catalog.digest(),
@@ -238,6 +248,18 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         strict=request.strict,
         profiles=request.profiles or None,
     )
+
+
+def selected(case: Case, catalog: Catalog, apis: frozenset[str], claimed: set[str]) -> bool:
+    """Whether a run includes `case`: its API is tested and, when profiles are claimed, it
+    reports on one of them. Opt-in cases (latency, accuracy: they cost many requests) run
+    only when one of their profiles is claimed explicitly."""
+    if family_of(case.api) not in apis:
+        return False
+    profiles = case_profiles(case, catalog)
+    if OPT_IN_TAG in case.tags:
+        return bool(profiles & claimed)
+    return not claimed or bool(profiles & claimed)
 
 
 def case_profiles(case: Case, catalog: Catalog) -> set[str]:

@@ -3,7 +3,7 @@
 Importing this package registers every check; `CHECKS` maps names to `CheckSpec`s.
 """
 
-from llmconform.checks import chat, errors, http, models, stream
+from llmconform.checks import chat, errors, http, models, perf, stream
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import CHECKS, CheckSpec, Issue, IssueKind, check, known_checks
 
@@ -21,5 +21,6 @@ __all__ = [
     "http",
     "known_checks",
     "models",
+    "perf",
     "stream",
 ]

@@ -135,12 +135,16 @@ class Exchange:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """Input of every check. `args` come from the case file; `model` is the model under test."""
+    """Input of every check. `args` come from the case file; `model` is the model under test;
+    `settings` are run-level facts (latency thresholds, the instrument's floor). `metrics` is
+    the one output besides issues: measurements a check records for the report."""
 
     case: Case
     exchanges: tuple[Exchange, ...]
     args: Mapping[str, Any] = field(default_factory=dict)
     model: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def primary(self) -> Exchange:

@@ -22,6 +22,7 @@ class IssueKind(StrEnum):
     VIOLATION = "violation"
     UNSUPPORTED = "unsupported"
     INFO = "info"
+    INCONCLUSIVE = "inconclusive"  # not enough evidence to decide (e.g. too few samples)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from llmconform.checks import CHECKS, CheckContext, Exchange, Issue, IssueKind, Unverifiable
 from llmconform.engine.plan import request_excerpt
@@ -31,6 +32,8 @@ def _finding(issue: Issue, check: str, requirements: Mapping[str, Requirement]) 
         outcome = Outcome.UNSUPPORTED
     elif issue.kind is IssueKind.INFO:
         outcome = Outcome.PASS
+    elif issue.kind is IssueKind.INCONCLUSIVE:
+        outcome = Outcome.SKIP  # not decided: the requirement counts as untested
     else:
         outcome = outcome_for_level(level)
     return Finding(
@@ -61,6 +64,7 @@ def evaluate(
     captures: Sequence[Capture],
     requirements: Mapping[str, Requirement],
     model: str = "",
+    settings: Mapping[str, Any] | None = None,
 ) -> CaseResult:
     """Run the case's checks over its captures; the case outcome is the worst finding."""
     exchanges = tuple(Exchange(i, c) for i, c in enumerate(captures))
@@ -84,6 +88,7 @@ def evaluate(
         return _replace(base, outcome=Outcome.ERROR, reason=str(broken[0].capture.error))
 
     findings: list[Finding] = []
+    metrics: dict[str, Any] = {}
     for ex in exchanges:
         if ex.capture.error or ex.capture.truncated:
             why = ex.capture.error or "the response exceeded the size limit and was cut"
@@ -96,7 +101,7 @@ def evaluate(
             )
     for ref in case.checks:
         spec = CHECKS[ref.name]
-        ctx = CheckContext(case, exchanges, dict(ref.args), model)
+        ctx = CheckContext(case, exchanges, dict(ref.args), model, settings or {}, metrics)
         try:
             issues = list(spec.fn(ctx))
         except Unverifiable as exc:
@@ -114,9 +119,14 @@ def evaluate(
             continue
         findings.extend(_finding(i, ref.name, requirements) for i in issues)
     outcome = worst([f.outcome for f in findings])
-    reason = next((f.message for f in findings if f.outcome is Outcome.ERROR), "")
+    reason = next((f.message for f in findings if f.outcome in (Outcome.ERROR, Outcome.SKIP)), "")
     return _replace(
-        base, outcome=outcome, findings=tuple(findings), reason=reason, requirements=covered
+        base,
+        outcome=outcome,
+        findings=tuple(findings),
+        reason=reason,
+        requirements=covered,
+        metrics=metrics,
     )
 
 

@@ -1,0 +1,1 @@
+"""Latency and accuracy statistics (pure functions over captures and counts)."""
