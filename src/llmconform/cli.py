@@ -10,6 +10,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -30,7 +31,7 @@ EXIT_COULD_NOT_RUN = 3
 err_console = Console(stderr=True)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     """One clear line on stderr and the exit code."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
@@ -157,6 +158,13 @@ def main() -> None:
     default=None,
     help="TPOT p99 threshold in ms (overrides the preset).",
 )
+@click.option(
+    "--record/--no-record",
+    default=True,
+    show_default=True,
+    help="Write every exchange (redacted) to cassette.jsonl in the report folder, "
+    "so the run can be replayed and verified.",
+)
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (recorded).")
 @click.option("-v", "--verbose", is_flag=True, help="List every finding, not just the first.")
 def run(
@@ -177,6 +185,7 @@ def run(
     latency_preset: str,
     ttft_p99_ms: float | None,
     tpot_p99_ms: float | None,
+    record: bool,
     insecure: bool,
     verbose: bool,
 ) -> None:
@@ -206,6 +215,7 @@ def run(
     if api_key_env and api_key is None:
         _fail(f"--api-key-env {api_key_env}: that environment variable is not set", EXIT_USAGE)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = out or Path("reports") / stamp
     request = RunRequest(
         target=target,
         model=model,
@@ -213,7 +223,8 @@ def run(
         api_key_env=env_name,
         concurrency=concurrency,
         limits=Limits(timeout_s=timeout, idle_timeout_s=min(timeout, Limits.idle_timeout_s)),
-        out_dir=out or Path("reports") / stamp,
+        out_dir=out_dir,
+        record=out_dir / "cassette.jsonl" if record else None,
         formats=formats or ("json", "junit"),
         keyword=keyword,
         # Declared capabilities add to the core set every chat server is expected to have.
@@ -287,3 +298,13 @@ def serve_reference(host: str, port: int, api_key_env: str | None) -> None:
             _fail(f"--api-key-env {api_key_env}: that environment variable is not set", EXIT_USAGE)
     err_console.print(f"reference server on http://{host}:{port}/v1 (Ctrl-C to stop)")
     serve(create_app(api_key=api_key), host, port)
+
+
+def _register_evidence_commands() -> None:
+    from llmconform.evidence_cli import keygen_command, sign_command, verify_command
+
+    for command in (verify_command, sign_command, keygen_command):
+        main.add_command(command)
+
+
+_register_evidence_commands()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,15 +22,18 @@ import pytest
 from llmconform.catalog import Catalog, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate, skipped
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
+from llmconform.engine.executor import Connection, Limits, execute
+from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.floor import measure_floor_ms
-from llmconform.engine.plan import CORE_CAPABILITIES, Variables, skip_reason, work_for
+from llmconform.engine.plan import CORE_CAPABILITIES, Variables, skip_reason
+from llmconform.evidence.cassette import Cassette
+from llmconform.evidence.cassette import load as load_cassette
 from llmconform.metrics.latency import PRESETS
 from llmconform.model import Capture, Case, CaseResult, Outcome
 from llmconform.targets import OpenTarget, discover_model, open_target
 
 PLUGIN_NAME = "llmconform-run"
-REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile)
+REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile; see engine/expand)
 
 
 @dataclass
@@ -144,6 +147,7 @@ class ConformanceRun:
         self.interrupted = False
         self.settings: dict[str, Any] = {"latency": {**options.latency, "warmup": options.warmup}}
         self._samples: dict[str, dict[int, list[Capture]]] = {}
+        self.cassette: Cassette | None = None
         self._stack = ExitStack()
 
     # -- pytest hooks -------------------------------------------------------------------
@@ -172,15 +176,14 @@ class ConformanceRun:
             return
         self._open()
         runnable = [c for c in cases if self.skip_reason(c) is None]
+        if self.cassette is not None:  # replay: the evidence stands in for the network
+            for case in runnable:
+                if case.id in self.cassette.cases:
+                    self.captures[case.id] = self.cassette.cases[case.id]
+            return
         variables = Variables(self.model)
-        work: list[CaseWork] = []
-        for case in runnable:
-            item = work_for(case, variables)
-            if REPEAT_TAG in case.tags:
-                total = self.options.warmup + self.options.requests
-                work += [replace(item, case_id=f"{case.id}#{k}") for k in range(total)]
-            else:
-                work.append(item)
+        opts = ExpandOptions(self.options.requests, self.options.warmup)
+        work = [w for case in runnable for w in expand(case, variables, opts)]
         if any(REPEAT_TAG in c.tags for c in runnable):
             self.settings["latency"].update(measure_floor_ms())
         assert self.target is not None
@@ -189,9 +192,9 @@ class ConformanceRun:
         )
 
         def done(case_id: str, captures: list[Capture]) -> None:
-            base, _, k = case_id.partition("#")
-            if k:  # one sample of a repeated case
-                self._samples.setdefault(base, {})[int(k)] = captures
+            base, k = split_sample_id(case_id)
+            if k is not None:  # one sample of an expanded case
+                self._samples.setdefault(base, {})[k] = captures
             else:
                 self.captures[case_id] = captures
             self.progress.advance(case_id)
@@ -217,6 +220,13 @@ class ConformanceRun:
             self.target = self._stack.enter_context(
                 open_target(self.options.target, self.options.api_key)
             )
+        if self.target.cassette is not None:
+            self.cassette = load_cassette(self.target.cassette)
+            header = self.cassette.header
+            self.model = self.model or str(header.get("model", ""))
+            self.settings = dict(header.get("settings") or self.settings)
+            self.capabilities = frozenset(header.get("capabilities") or ())
+            return
         if not self.model:
             self.model = self.target.default_model or discover_model(
                 self.target.base_url, self.target.api_key, verify_tls=self.options.verify_tls
@@ -243,9 +253,12 @@ class ConformanceRun:
         """Evaluate one case from its captures and remember the result."""
         captures = self.captures.get(case.id)
         if captures is None:
-            result = skipped(
-                case, "the run stopped before this case's exchanges finished", Outcome.ERROR
+            why = (
+                "the cassette holds no exchange for this case"
+                if self.cassette is not None
+                else "the run stopped before this case's exchanges finished"
             )
+            result = skipped(case, why, Outcome.ERROR)
         else:
             result = evaluate(case, captures, self.catalog.requirements, self.model, self.settings)
         self.results[case.id] = result

@@ -27,6 +27,7 @@ from llmconform.checks import CHECKS, known_checks
 from llmconform.engine.aggregate import build_report, exit_code
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import API_FAMILIES, family_of
+from llmconform.evidence import cassette
 from llmconform.metrics.latency import PRESETS
 from llmconform.model import Case, CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
@@ -57,6 +58,7 @@ class RunRequest:
     requests: int = 100  # samples per latency case
     warmup: int = 3
     latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
+    record: Path | None = None  # write a cassette of every exchange here
 
 
 OPT_IN_TAG = "opt-in"
@@ -177,7 +179,9 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
     """Run the suite against an open target and return the report (no files written)."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     model = request.model or target.default_model
-    if not model:
+    if target.kind == "replay":
+        model = model or ""
+    elif not model:
         model = discover_model(target.base_url, target.api_key, verify_tls=request.verify_tls)
     else:
         _check_reachable(target, request.verify_tls)
@@ -216,6 +220,9 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             "joined with and/or/not, e.g. 'stream and not n_choices'"
         )
     results: list[CaseResult] = list(plugin.results.values())
+    evidence: dict[str, str] = {}
+    if request.record is not None:
+        evidence = record_cassette(request.record, plugin, target, model)
     info = RunInfo(
         llmconform_version=__version__,
         edition=EDITION,
@@ -237,6 +244,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             "apis": sorted(apis),
             "verify_tls": request.verify_tls,
             "catalog_digest": plugin.catalog.digest(),
+            "cassette": evidence or None,
             "transport": target.kind,
         },
         capabilities=tuple(sorted(plugin.capabilities)),
@@ -248,6 +256,26 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         strict=request.strict,
         profiles=request.profiles or None,
     )
+
+
+def record_cassette(
+    path: Path, plugin: ConformanceRun, target: OpenTarget, model: str
+) -> dict[str, str]:
+    """Write every exchange of the run (redacted) to `path`; returns its name and hash."""
+    order = [cid for cid in plugin.catalog.cases if cid in plugin.captures]
+    header = {
+        "edition": EDITION,
+        "llmconform_version": __version__,
+        "catalog_digest": plugin.catalog.digest(),
+        "target": target.label,
+        "model": model,
+        "capabilities": sorted(plugin.capabilities),
+        "settings": plugin.settings,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    secrets = (target.api_key,) if target.api_key else ()
+    text = cassette.dumps(header, {cid: plugin.captures[cid] for cid in order}, secrets)
+    return {"path": path.name, "sha256": cassette.save(path, text)}
 
 
 def selected(case: Case, catalog: Catalog, apis: frozenset[str], claimed: set[str]) -> bool:

@@ -5,6 +5,7 @@
 - `http://…/v1`, `https://…/v1`: a live endpoint; the key comes from an environment variable.
 - `asgi:pkg.module:app`: an ASGI app imported and served in-process by uvicorn on loopback,
   so streaming and timing behave as on a real socket (httpx's ASGITransport would buffer).
+- `replay:PATH`: a recorded cassette; no network, the checks re-run on the recorded bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +38,7 @@ class OpenTarget:
     kind: str = "http"
     default_model: str | None = None
     capabilities: frozenset[str] | None = None  # None: the user's declaration decides
+    cassette: Path | None = None  # replay targets: the recorded exchanges
 
 
 def describe(spec: str) -> str:
@@ -82,6 +85,24 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
             )
         finally:
             server.stop()
+    elif spec.startswith("replay:"):
+        path = Path(spec.removeprefix("replay:"))
+        if not path.is_file():
+            raise TargetError(f"replay target: no cassette file at {path}")
+        from llmconform.evidence.cassette import CassetteError, load
+
+        try:
+            header = load(path).header
+        except CassetteError as exc:
+            raise TargetError(f"replay target: {exc}") from None
+        yield OpenTarget(
+            f"replay:{path.name}",
+            "replay:",
+            None,
+            "replay",
+            default_model=str(header.get("model") or "") or None,
+            cassette=path,
+        )
     elif spec.startswith("asgi:"):
         with serve_app(_load_app(spec.removeprefix("asgi:")), spec, api_key) as target:
             yield target
@@ -97,7 +118,7 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
     else:
         raise TargetError(
             f"unknown target {spec!r}: use 'reference', an http(s):// base URL such as "
-            "http://127.0.0.1:8000/v1, or asgi:package.module:app"
+            "http://127.0.0.1:8000/v1, asgi:package.module:app, or replay:CASSETTE"
         )
 
 

@@ -1,0 +1,1 @@
+"""Evidence a third party can check: cassettes (recorded exchanges), verification, signatures."""

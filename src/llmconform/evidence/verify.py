@@ -1,0 +1,127 @@
+"""Recompute a run's verdicts from its cassette and compare them with its report (pure).
+
+Every difference is returned as one line a person can act on. An empty list means the
+report is exactly what the evidence and this edition's checks produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from llmconform.catalog import Catalog
+from llmconform.engine.aggregate import build_report
+from llmconform.engine.evaluate import evaluate
+from llmconform.engine.plan import skip_reason
+from llmconform.evidence.cassette import Cassette
+from llmconform.model import CaseResult, Finding, Outcome, RunReport
+
+
+def _finding_key(f: Finding) -> tuple[str, str, str, str, str]:
+    return (f.requirement, f.check, f.outcome.value, f.path, f.message)
+
+
+def _compare_case(reported: CaseResult, recomputed: CaseResult) -> list[str]:
+    diffs: list[str] = []
+    if reported.outcome is not recomputed.outcome:
+        diffs.append(
+            f"case {reported.case_id}: report says {reported.outcome.value}, the "
+            f"evidence gives {recomputed.outcome.value}"
+        )
+    mine = sorted(_finding_key(f) for f in reported.findings)
+    theirs = sorted(_finding_key(f) for f in recomputed.findings)
+    if mine != theirs:
+        diffs.append(
+            f"case {reported.case_id}: findings differ from the evidence "
+            f"({len(mine)} reported, {len(theirs)} recomputed)"
+        )
+    return diffs
+
+
+def verify_report(
+    report: RunReport,
+    cassette: Cassette,
+    catalog: Catalog,
+    edition: str,
+    *,
+    cassette_sha256: str | None = None,
+    allow_filtered: bool = False,
+) -> list[str]:
+    """Differences between `report` and what `cassette` yields under this edition's checks."""
+    info = report.info
+    opts: Mapping[str, Any] = info.options
+    diffs: list[str] = []
+    if info.edition != edition:
+        diffs.append(
+            f"the report is for edition {info.edition}; this llmconform implements "
+            f"{edition}: verify it with the matching llmconform version"
+        )
+    digest = catalog.digest()
+    if opts.get("catalog_digest") != digest:
+        diffs.append("the report's catalog digest differs from this edition's requirement set")
+    if cassette.header.get("catalog_digest") != opts.get("catalog_digest"):
+        diffs.append("the cassette was recorded with a different catalog than the report names")
+    recorded = (opts.get("cassette") or {}).get("sha256")
+    if recorded is None:
+        diffs.append("the report names no cassette hash: the evidence cannot be tied to it")
+    elif cassette_sha256 is not None and recorded != cassette_sha256:
+        diffs.append(
+            "the cassette's content hash differs from the one in the report "
+            "(the cassette or the report was changed)"
+        )
+    if opts.get("filter") and not allow_filtered:
+        diffs.append(
+            f"the run was filtered (-k {opts['filter']!r}): it does not cover the "
+            "edition (pass --allow-filtered to verify it as a partial run)"
+        )
+    if not info.complete:
+        diffs.append("the run is marked incomplete")
+
+    settings = cassette.header.get("settings") or {}
+    capabilities = set(info.capabilities)
+    recomputed: list[CaseResult] = []
+    reported_ids = [c.case_id for c in report.cases]
+    for extra in sorted(set(cassette.cases) - set(reported_ids)):
+        diffs.append(f"case {extra} is in the evidence but missing from the report")
+    for reported in report.cases:
+        case = catalog.cases.get(reported.case_id)
+        if case is None:
+            diffs.append(f"case {reported.case_id} is not part of this edition")
+            continue
+        captures = cassette.cases.get(case.id)
+        if captures is None:
+            reason = skip_reason(case, capabilities)
+            if reported.outcome is Outcome.SKIP and reason is not None:
+                recomputed.append(reported)  # skipped for an undeclared capability: no evidence
+                continue
+            diffs.append(
+                f"case {case.id} ({reported.outcome.value}) has no evidence in the cassette"
+            )
+            continue
+        result = evaluate(case, captures, catalog.requirements, info.model, settings)
+        result = replace(result, duration_ms=reported.duration_ms)
+        diffs += _compare_case(reported, result)
+        recomputed.append(result)
+
+    rebuilt = build_report(
+        info,
+        recomputed,
+        catalog.requirements,
+        strict=bool(opts.get("strict")),
+        profiles=list(opts.get("profiles") or []) or None,
+    )
+    if rebuilt.verdict is not report.verdict:
+        diffs.append(
+            f"verdict: report says {report.verdict.value}, the evidence gives "
+            f"{rebuilt.verdict.value}"
+        )
+    mine = {p.name: p.verdict for p in report.profiles}
+    theirs = {p.name: p.verdict for p in rebuilt.profiles}
+    for name in sorted(set(mine) | set(theirs)):
+        if mine.get(name) != theirs.get(name):
+            diffs.append(
+                f"profile {name}: report says {mine.get(name)}, the evidence gives "
+                f"{theirs.get(name)}"
+            )
+    return diffs
