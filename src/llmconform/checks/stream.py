@@ -15,6 +15,38 @@ def _ev(i: int) -> str:
     return f"event[{i}]"
 
 
+def is_error_payload(value: Any) -> bool:
+    """A stream payload that is an error envelope (`{"error": …}`) rather than a chunk."""
+    return isinstance(value, dict) and value.get("error") is not None
+
+
+def is_prompt_filter_preamble(chunk: dict[str, Any]) -> bool:
+    """Azure OpenAI's first chunk: only `prompt_filter_results`, with empty choices and an empty
+    id, model and a zero `created`. It belongs to no completion, so the invariants that tie the
+    chunks of one completion together do not apply to it."""
+    return chunk.get("choices") == [] and isinstance(chunk.get("prompt_filter_results"), list)
+
+
+def _error_message(value: dict[str, Any]) -> str:
+    err = value.get("error")
+    text = err.get("message") if isinstance(err, dict) else err
+    if isinstance(text, str):
+        return text if len(text) <= 200 else text[:199] + "…"
+    return excerpt(err, 200)
+
+
+def completion_chunks(ex: Exchange) -> list[tuple[int, dict[str, Any]]]:
+    """(event index, chunk) of the chunks that make up the completion: JSON objects that are
+    neither error payloads nor Azure's filter preamble."""
+    return [
+        (p.event_index, p.value)
+        for p in ex.payloads
+        if isinstance(p.value, dict)
+        and not is_error_payload(p.value)
+        and not is_prompt_filter_preamble(p.value)
+    ]
+
+
 @check("stream.content_type", "STREAM-001")
 def content_type(ctx: CheckContext) -> Iterator[Issue]:
     """A stream is answered with status 200 and `Content-Type: text/event-stream`."""
@@ -96,7 +128,7 @@ def done(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("stream.chunk_schema", "STREAM-005")
 def chunk_schema(ctx: CheckContext) -> Iterator[Issue]:
-    """Every chunk conforms to the `chat.completion.chunk` schema (first failing chunks shown)."""
+    """Every payload is a `chat.completion.chunk`, not an error (first failing chunks shown)."""
     ex = ctx.primary
     reported = 0
     for p in ex.payloads:
@@ -105,6 +137,17 @@ def chunk_schema(ctx: CheckContext) -> Iterator[Issue]:
                 p.value, "openai/chat.completion.chunk", "STREAM-005", ex.index, _ev(p.event_index)
             )
         )
+        if not issues and is_error_payload(p.value):
+            # The schema admits an error envelope in place of a chunk (OpenAI sends one
+            # mid-stream), but the exchange failed all the same: the SDKs raise on it.
+            issues.append(
+                Issue(
+                    "STREAM-005",
+                    f"the stream carried an error: {_error_message(p.value)}",
+                    _ev(p.event_index),
+                    ex.index,
+                )
+            )
         yield from issues
         reported += bool(issues)
         if reported >= 3:
@@ -115,12 +158,12 @@ def chunk_schema(ctx: CheckContext) -> Iterator[Issue]:
 def consistent(ctx: CheckContext) -> Iterator[Issue]:
     """All chunks share one `id` (MUST) and one `created` and `model` (SHOULD)."""
     ex = ctx.primary
-    chunks = ex.chunk_objects
+    chunks = completion_chunks(ex)
     for key, req in (("id", "STREAM-006"), ("created", "STREAM-007"), ("model", "STREAM-007")):
-        values = [c.get(key) for c in chunks]
+        values = [c.get(key) for _, c in chunks]
         distinct = list(dict.fromkeys(excerpt(v) for v in values))
         if len(distinct) > 1:
-            first_diff = next(i for i, v in enumerate(values) if v != values[0])
+            first_diff = next(ev for ev, c in chunks if c.get(key) != values[0])
             yield Issue(
                 req,
                 f"chunks disagree on {key!r}: {', '.join(distinct[:3])}",
@@ -133,9 +176,9 @@ def consistent(ctx: CheckContext) -> Iterator[Issue]:
 def created(ctx: CheckContext) -> Iterator[Issue]:
     """Every chunk's `created` is Unix seconds near the request time."""
     ex = ctx.primary
-    for c in ex.chunk_objects[:1]:  # consistency across chunks is stream.consistent's job
+    for ev, c in completion_chunks(ex)[:1]:  # consistency across chunks: stream.consistent
         yield from created_issues(
-            c.get("created"), ex.capture.sent_at, "event[0].created", ex.index
+            c.get("created"), ex.capture.sent_at, _ev(ev) + ".created", ex.index
         )
 
 
