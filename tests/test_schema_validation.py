@@ -692,7 +692,7 @@ def refs(node: Any) -> Iterator[str]:
 def test_openai_schemas_use_absolute_packaged_ids_that_resolve() -> None:
     resolver = sv._registry().resolver()
     openai_files = {n: s for n, s in packaged_files() if n.startswith("openai/")}
-    assert len(openai_files) == 7
+    assert len(openai_files) >= 7  # the chat, error and model schemas at least
     for name, schema in openai_files.items():
         for ref in refs(schema):
             assert ref.startswith(P), (name, ref)
