@@ -3,7 +3,7 @@
 Importing this package registers every check; `CHECKS` maps names to `CheckSpec`s.
 """
 
-from llmconform.checks import chat, errors, http, models, perf, stream
+from llmconform.checks import chat, completions, embeddings, errors, http, models, perf, stream
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import CHECKS, CheckSpec, Issue, IssueKind, check, known_checks
 
@@ -16,7 +16,9 @@ __all__ = [
     "IssueKind",
     "Unverifiable",
     "chat",
+    "completions",
     "check",
+    "embeddings",
     "errors",
     "http",
     "known_checks",

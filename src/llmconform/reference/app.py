@@ -13,6 +13,8 @@ import hmac
 import logging
 
 from llmconform.reference import chat, models
+from llmconform.reference import completions as completions_api
+from llmconform.reference import embeddings as embeddings_api
 from llmconform.reference.asgi import (
     ASGIApp,
     ClientGone,
@@ -41,6 +43,8 @@ def build_router() -> Router:
     router.add("POST", "/v1/chat/completions", chat.create_chat_completion)
     router.add("GET", "/v1/models", models.list_models)
     router.add("GET", "/v1/models/{model:path}", models.retrieve_model)
+    router.add("POST", "/v1/completions", completions_api.create_completion)
+    router.add("POST", "/v1/embeddings", embeddings_api.create_embeddings)
     return router
 
 
