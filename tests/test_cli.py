@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from llmconform.cli import main
+from llmconform.engine.plan import ALL_CAPABILITIES
 from llmconform.reference.app import create_app
 from llmconform.reference.server import RunningServer, serve_in_thread
 
@@ -55,12 +56,15 @@ def test_served_reference_gives_the_same_outcomes_as_embedded(
     tmp_path: Path, served: RunningServer
 ) -> None:
     assert invoke("run", "--out", str(tmp_path / "a")).exit_code == 0
+    # The embedded reference declares every capability and API; say the same for the URL.
+    caps = [arg for cap in sorted(ALL_CAPABILITIES) for arg in ("--capability", cap)]
     result = invoke(
         "run",
         "--target",
         served.url + "/v1",
-        "--capability",
-        "n",
+        "--api",
+        "all",
+        *caps,
         "--out",
         str(tmp_path / "b"),
         env={"LLMCONFORM_API_KEY": TEST_KEY},

@@ -71,13 +71,23 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Variables:
-    """Values substituted into `${name}` placeholders of case templates."""
+    """Values substituted into `${name}` placeholders of case templates.
+
+    Real servers serve embeddings and legacy completions from other models than chat, so
+    those have their own placeholders, defaulting to the chat model.
+    """
 
     model: str
+    embedding_model: str = ""
+    completion_model: str = ""
 
     def as_dict(self) -> dict[str, str]:
         """The placeholder values by name."""
-        return {"model": self.model}
+        return {
+            "model": self.model,
+            "embedding_model": self.embedding_model or self.model,
+            "completion_model": self.completion_model or self.model,
+        }
 
 
 def substitute(value: Any, variables: Mapping[str, str]) -> Any:
