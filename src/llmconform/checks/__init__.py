@@ -3,7 +3,17 @@
 Importing this package registers every check; `CHECKS` maps names to `CheckSpec`s.
 """
 
-from llmconform.checks import chat, completions, embeddings, errors, http, models, perf, stream
+from llmconform.checks import (
+    anthropic,
+    chat,
+    completions,
+    embeddings,
+    errors,
+    http,
+    models,
+    perf,
+    stream,
+)
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import CHECKS, CheckSpec, Issue, IssueKind, check, known_checks
 
@@ -15,9 +25,10 @@ __all__ = [
     "Issue",
     "IssueKind",
     "Unverifiable",
+    "anthropic",
     "chat",
-    "completions",
     "check",
+    "completions",
     "embeddings",
     "errors",
     "http",

@@ -1,9 +1,10 @@
 """The reference server as a raw ASGI application.
 
 Request pipeline: authenticate → route (404/405) → read the body under a size cap (413) →
-handler → send. Every refusal is an `ApiError` rendered in OpenAI's error envelope; anything
-unexpected becomes a 500 in the same envelope, logged without request headers, so that no
-exception ever escapes to the ASGI server and no secret reaches a log.
+handler → send. Every refusal is an `ApiError` rendered in OpenAI's error envelope (in
+Anthropic's under /v1/messages); anything unexpected becomes a 500 in the same envelope,
+logged without request headers, so that no exception ever escapes to the ASGI server and no
+secret reaches a log.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import asyncio
 import hmac
 import logging
 
-from llmconform.reference import chat, models
+from llmconform.reference import anthropic as anthropic_api
+from llmconform.reference import anthropic_errors, chat, models
 from llmconform.reference import completions as completions_api
 from llmconform.reference import embeddings as embeddings_api
 from llmconform.reference.asgi import (
@@ -43,6 +45,7 @@ def build_router() -> Router:
     router.add("POST", "/v1/chat/completions", chat.create_chat_completion)
     router.add("GET", "/v1/models", models.list_models)
     router.add("GET", "/v1/models/{model:path}", models.retrieve_model)
+    router.add("POST", "/v1/messages", anthropic_api.create_message)
     router.add("POST", "/v1/completions", completions_api.create_completion)
     router.add("POST", "/v1/embeddings", embeddings_api.create_embeddings)
     return router
@@ -58,7 +61,8 @@ def create_app(
 ) -> ASGIApp:
     """Create a reference server app.
 
-    With `api_key`, every request must carry `Authorization: Bearer <api_key>`. `models` are
+    With `api_key`, every request must carry `Authorization: Bearer <api_key>`
+    (`x-api-key: <api_key>` under /v1/messages, as Anthropic expects). `models` are
     the served model ids. The delays slow streams down for latency tests: `ttft_delay_s`
     before the first content token, `token_delay_s` between later tokens.
     """
@@ -110,13 +114,13 @@ class ReferenceApp:
         except ClientGone:
             return
         except ApiError as error:
-            response = _error_response(error)
+            response = _error_response(error, scope)
         except Exception:
             # Headers are not logged: they may hold the API key.
             log.exception(
                 "reference server: unhandled error on %s %s", scope.get("method"), scope.get("path")
             )
-            response = _error_response(_internal_error())
+            response = _error_response(_internal_error(), scope)
         if started:
             return  # too late for an error response; the broken stream is the signal
         try:
@@ -126,7 +130,10 @@ class ReferenceApp:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, req_id: str) -> None:
         headers = decode_headers(scope)
-        self._authenticate(headers)
+        if anthropic_errors.is_anthropic_path(str(scope.get("path", "/"))):
+            anthropic_errors.authenticate(headers, self.settings.api_key)
+        else:
+            self._authenticate(headers)
         method = str(scope.get("method", "GET")).upper()
         path = str(scope.get("path", "/"))
         handler, path_params = self.router.resolve(method, path)
@@ -171,7 +178,10 @@ def _internal_error() -> ApiError:
     return ApiError(500, "The reference server failed to handle the request.", type=SERVER_ERROR)
 
 
-def _error_response(error: ApiError) -> JsonResponse:
+def _error_response(error: ApiError, scope: Scope) -> JsonResponse:
+    # The Anthropic endpoint answers in Anthropic's error shape, everything else in OpenAI's.
+    if anthropic_errors.is_anthropic_path(str(scope.get("path", "/"))):
+        return JsonResponse(anthropic_errors.envelope(error), error.status, error.headers)
     return JsonResponse(error.envelope(), status=error.status, headers=error.headers)
 
 

@@ -1,0 +1,522 @@
+"""Anthropic Messages checks: the message, its stream, tool use, errors and authentication.
+
+Message checks judge `message_of(ex)`: the JSON body, or the message a stream folds into
+(`apis.anthropic_messages`), so one check serves both. Stream order is judged by the
+reducer, whose violation rules map one-to-one onto requirements. The tool round trip is a
+scenario: the second request answers the `tool_use` id the first response carried.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+# jsonschema ships no type hints (see schema_validation).
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
+
+from llmconform.apis.anthropic_messages import FoldedStream, Rule, fold_stream, text_of, tool_uses
+from llmconform.checks.common import excerpt, schema_issues
+from llmconform.checks.context import CheckContext, Exchange, Unverifiable
+from llmconform.checks.registry import Issue, check
+from llmconform.engine.plan import build_request
+from llmconform.engine.scenarios import ScenarioFlow, scenario
+from llmconform.model import Case
+
+STOP_REASONS = frozenset(
+    {
+        "end_turn",
+        "max_tokens",
+        "stop_sequence",
+        "tool_use",
+        "pause_turn",
+        "refusal",
+        "model_context_window_exceeded",
+    }
+)
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+RULE_REQUIREMENTS = {
+    Rule.NOT_JSON: "ANT-STREAM-002",
+    Rule.EVENT_NAME: "ANT-STREAM-003",
+    Rule.START: "ANT-STREAM-005",
+    Rule.BLOCKS: "ANT-STREAM-006",
+    Rule.INTERLEAVE: "ANT-STREAM-007",
+    Rule.DELTA_TYPE: "ANT-STREAM-008",
+    Rule.TOOL_JSON: "ANT-STREAM-009",
+    Rule.MESSAGE_DELTA: "ANT-STREAM-010",
+    Rule.STOP: "ANT-STREAM-011",
+    Rule.ERROR_EVENT: "ANT-STREAM-011",
+}
+
+
+def fold(ex: Exchange) -> FoldedStream:
+    """The stream of an exchange folded into a message, with its order violations."""
+    return fold_stream((e.event, e.data) for e in ex.events)
+
+
+def message_of(ex: Exchange) -> dict[str, Any]:
+    """The message an exchange produced: the body, or the folded stream."""
+    if ex.status != 200:
+        raise Unverifiable(f"no message to judge: the status is {ex.status}")
+    if ex.is_stream:
+        message = fold(ex).message
+        if message is None:
+            raise Unverifiable("the stream has no message_start, so there is no message")
+        return message
+    body = ex.json
+    if not isinstance(body, dict):
+        raise Unverifiable("the response body is not a JSON object")
+    return body
+
+
+def _request(ex: Exchange) -> dict[str, Any]:
+    body = ex.request_json
+    return body if isinstance(body, dict) else {}
+
+
+def _ev(i: int | None) -> str:
+    return "" if i is None else f"event[{i}]"
+
+
+# --- the message ---------------------------------------------------------------------------
+
+
+@check("ant.ok", "ANT-HTTP-001")
+def ok(ctx: CheckContext) -> Iterator[Issue]:
+    """A valid request gets status 200 with a JSON body."""
+    ex = ctx.primary
+    if ex.status != 200:
+        yield Issue("ANT-HTTP-001", f"expected status 200, got {ex.status}", exchange=ex.index)
+    if ex.content_type != "application/json":
+        got = ex.capture.header("content-type")
+        yield Issue(
+            "ANT-HTTP-001", f"Content-Type is {got!r}, expected application/json", "", ex.index
+        )
+    _ = ex.json  # Unverifiable when the body is not JSON
+
+
+@check("ant.message_schema", "ANT-001")
+def message_schema(ctx: CheckContext) -> Iterator[Issue]:
+    """The message conforms to the `anthropic/message` schema."""
+    ex = ctx.primary
+    yield from schema_issues(message_of(ex), "anthropic/message", "ANT-001", ex.index)
+
+
+@check("ant.stop_reason", "ANT-002", "ANT-003")
+def stop_reason(ctx: CheckContext) -> Iterator[Issue]:
+    """A finished message has a non-null stop_reason, one of the documented values."""
+    ex = ctx.primary
+    reason = message_of(ex).get("stop_reason")
+    if reason is None:
+        yield Issue("ANT-002", "the finished message has no stop_reason", "$.stop_reason", ex.index)
+    elif reason not in STOP_REASONS:
+        yield Issue(
+            "ANT-003", f"stop_reason {excerpt(reason)} is not documented", "$.stop_reason", ex.index
+        )
+
+
+@check("ant.max_tokens", "ANT-LEN-001", "ANT-LEN-002")
+def max_tokens(ctx: CheckContext) -> Iterator[Issue]:
+    """A small max_tokens ends the message with stop_reason "max_tokens" and is never exceeded."""
+    ex = ctx.primary
+    limit = _request(ex).get("max_tokens")
+    if not isinstance(limit, int):
+        raise ValueError("ant.max_tokens needs a request with max_tokens")
+    message = message_of(ex)
+    if message.get("stop_reason") != "max_tokens":
+        yield Issue(
+            "ANT-LEN-001",
+            f"generation was limited to {limit} tokens but stop_reason is "
+            f"{excerpt(message.get('stop_reason'))}, expected 'max_tokens'",
+            "$.stop_reason",
+            ex.index,
+        )
+    usage = message.get("usage")
+    out = usage.get("output_tokens") if isinstance(usage, dict) else None
+    if isinstance(out, int) and out > limit:
+        yield Issue(
+            "ANT-LEN-002",
+            f"output_tokens={out} exceeds max_tokens={limit}",
+            "$.usage.output_tokens",
+            ex.index,
+        )
+
+
+@check("ant.stop_sequences", "ANT-STOP-001", "ANT-STOP-002")
+def stop_sequences(ctx: CheckContext) -> Iterator[Issue]:
+    """No text contains a requested stop sequence; `stop_sequence` names the one that matched."""
+    ex = ctx.primary
+    stops = [s for s in _request(ex).get("stop_sequences") or [] if isinstance(s, str) and s]
+    if not stops:
+        raise ValueError("ant.stop_sequences needs a request with stop_sequences")
+    message = message_of(ex)
+    text = text_of(message)
+    for seq in stops:
+        if seq in text:
+            yield Issue(
+                "ANT-STOP-001",
+                f"the text contains the stop sequence {seq!r} at offset {text.index(seq)}",
+                "$.content",
+                ex.index,
+            )
+    reason, matched = message.get("stop_reason"), message.get("stop_sequence")
+    if reason == "stop_sequence" and matched not in stops:
+        yield Issue(
+            "ANT-STOP-002",
+            f"stop_reason is 'stop_sequence' but stop_sequence is {excerpt(matched)}, "
+            f"not one of {stops}",
+            "$.stop_sequence",
+            ex.index,
+        )
+    elif reason != "stop_sequence" and matched is not None:
+        yield Issue(
+            "ANT-STOP-002",
+            f"stop_sequence is {excerpt(matched)} but stop_reason is {excerpt(reason)}",
+            "$.stop_sequence",
+            ex.index,
+        )
+
+
+@check("ant.version_required", "ANT-VER-001")
+def version_required(ctx: CheckContext) -> Iterator[Issue]:
+    """A request without the `anthropic-version` header is rejected with 400."""
+    ex = ctx.primary
+    if ex.status != 400:
+        yield Issue(
+            "ANT-VER-001",
+            f"a request without anthropic-version got status {ex.status}, Anthropic answers 400",
+            exchange=ex.index,
+        )
+
+
+# --- the stream ----------------------------------------------------------------------------
+
+
+@check("ant.stream_http", "ANT-STREAM-001")
+def stream_http(ctx: CheckContext) -> Iterator[Issue]:
+    """A stream is answered with status 200 and `Content-Type: text/event-stream`."""
+    ex = ctx.primary
+    if ex.status != 200:
+        yield Issue("ANT-STREAM-001", f"expected status 200, got {ex.status}", exchange=ex.index)
+    if ex.content_type != "text/event-stream":
+        got = ex.capture.header("content-type")
+        yield Issue(
+            "ANT-STREAM-001", f"Content-Type is {got!r}, expected text/event-stream", "", ex.index
+        )
+
+
+@check("ant.stream_framing", "ANT-STREAM-002")
+def stream_framing(ctx: CheckContext) -> Iterator[Issue]:
+    """Events are well-framed SSE whose data is a JSON object with a `type`."""
+    ex = ctx.primary
+    obs = ex.sse_observations
+    if obs.json_like_lines or obs.lines_without_colon:
+        yield Issue(
+            "ANT-STREAM-002",
+            f"{obs.json_like_lines + obs.lines_without_colon} line(s) carry no SSE field name",
+            exchange=ex.index,
+        )
+    if obs.incomplete_tail:
+        yield Issue(
+            "ANT-STREAM-002", "the stream ended inside an event (no blank line)", "", ex.index
+        )
+    if not ex.events:
+        yield Issue("ANT-STREAM-002", "no server-sent event was received", exchange=ex.index)
+    for v in fold(ex).of(Rule.NOT_JSON)[:3]:
+        yield Issue("ANT-STREAM-002", v.message, _ev(v.event), ex.index)
+
+
+@check("ant.stream_names", "ANT-STREAM-003")
+def stream_names(ctx: CheckContext) -> Iterator[Issue]:
+    """Every event's SSE `event:` name equals its data's `type`."""
+    ex = ctx.primary
+    bad = fold(ex).of(Rule.EVENT_NAME)
+    for v in bad[:3]:
+        yield Issue("ANT-STREAM-003", v.message, _ev(v.event), ex.index)
+    if len(bad) > 3:
+        yield Issue("ANT-STREAM-003", f"{len(bad) - 3} more misnamed event(s)", "", ex.index)
+
+
+@check("ant.stream_schema", "ANT-STREAM-004")
+def stream_schema(ctx: CheckContext) -> Iterator[Issue]:
+    """Every event payload conforms to the `anthropic/stream.event` schema."""
+    ex = ctx.primary
+    reported = 0
+    for p in ex.payloads:
+        issues = list(
+            schema_issues(
+                p.value, "anthropic/stream.event", "ANT-STREAM-004", ex.index, _ev(p.event_index)
+            )
+        )
+        yield from issues
+        reported += bool(issues)
+        if reported >= 3:
+            break
+
+
+@check(
+    "ant.stream_order",
+    "ANT-STREAM-005",
+    "ANT-STREAM-006",
+    "ANT-STREAM-007",
+    "ANT-STREAM-008",
+    "ANT-STREAM-009",
+    "ANT-STREAM-010",
+    "ANT-STREAM-011",
+)
+def stream_order(ctx: CheckContext) -> Iterator[Issue]:
+    """Events follow the documented flow (message_start, blocks, message_delta, message_stop)."""
+    ex = ctx.primary
+    if not ex.events:
+        raise Unverifiable("no server-sent event was received")
+    per_rule: dict[Rule, int] = {}
+    for v in fold(ex).violations:
+        req = RULE_REQUIREMENTS.get(v.rule)
+        if req is None or v.rule in (Rule.NOT_JSON, Rule.EVENT_NAME):
+            continue  # reported by stream_framing and stream_names
+        per_rule[v.rule] = per_rule.get(v.rule, 0) + 1
+        if per_rule[v.rule] <= 3:
+            yield Issue(req, v.message, _ev(v.event), ex.index)
+
+
+# --- tools -----------------------------------------------------------------------------------
+
+
+def _tools(ex: Exchange) -> dict[str, Any]:
+    tools = _request(ex).get("tools")
+    return {
+        t["name"]: t.get("input_schema")
+        for t in (tools if isinstance(tools, list) else [])
+        if isinstance(t, dict) and isinstance(t.get("name"), str)
+    }
+
+
+@check("ant.tool_forced", "ANT-TOOL-001")
+def tool_forced(ctx: CheckContext) -> Iterator[Issue]:
+    """With tool_choice any (or tool), the answer calls a tool (that tool), stop_reason tool_use."""
+    ex = ctx.primary
+    choice = _request(ex).get("tool_choice")
+    if not isinstance(choice, dict) or choice.get("type") not in ("any", "tool"):
+        raise ValueError("ant.tool_forced needs a request with tool_choice any or tool")
+    message = message_of(ex)
+    calls = tool_uses(message)
+    kind = choice["type"]
+    wanted = choice.get("name") if kind == "tool" else None
+    if not calls:
+        yield Issue(
+            "ANT-TOOL-001", f"tool_choice {kind!r} but no tool_use block", "$.content", ex.index
+        )
+    elif wanted is not None and all(c.get("name") != wanted for c in calls):
+        names = [c.get("name") for c in calls]
+        yield Issue(
+            "ANT-TOOL-001", f"tool_choice names {wanted!r} but the calls are {names}", "", ex.index
+        )
+    if message.get("stop_reason") != "tool_use":
+        yield Issue(
+            "ANT-TOOL-001",
+            f"a forced tool call ended with stop_reason {excerpt(message.get('stop_reason'))}, "
+            "expected 'tool_use'",
+            "$.stop_reason",
+            ex.index,
+        )
+
+
+@check("ant.tool_use_blocks", "ANT-TOOL-002", "ANT-TOOL-003", "ANT-TOOL-004")
+def tool_use_blocks(ctx: CheckContext) -> Iterator[Issue]:
+    """tool_use blocks name a requested tool with an id and an object input valid against its
+    input_schema; stop_reason is "tool_use" exactly when the message calls a tool."""
+    ex = ctx.primary
+    message = message_of(ex)
+    tools = _tools(ex)
+    calls = tool_uses(message)
+    for i, call in enumerate(calls):
+        where = f"tool_use[{i}]"
+        if not isinstance(call.get("id"), str) or not call["id"]:
+            yield Issue("ANT-TOOL-002", "tool_use block has no id", where, ex.index)
+        name, args = call.get("name"), call.get("input")
+        if name not in tools:
+            yield Issue(
+                "ANT-TOOL-002",
+                f"tool_use names {excerpt(name)}, not a requested tool",
+                where,
+                ex.index,
+            )
+            continue
+        if not isinstance(args, dict):
+            yield Issue(
+                "ANT-TOOL-002", f"tool_use input is {excerpt(args)}, not an object", where, ex.index
+            )
+            continue
+        yield from _input_issues(args, tools[name], where, ex.index)
+    has_calls = bool(calls)
+    if has_calls != (message.get("stop_reason") == "tool_use"):
+        yield Issue(
+            "ANT-TOOL-004",
+            f"stop_reason is {excerpt(message.get('stop_reason'))} and the message has "
+            f"{len(calls)} tool_use block(s)",
+            "$.stop_reason",
+            ex.index,
+        )
+
+
+def _input_issues(args: dict[str, Any], schema: Any, where: str, index: int) -> Iterator[Issue]:
+    if not isinstance(schema, dict):
+        return
+    try:
+        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        errors = sorted(validator.iter_errors(args), key=lambda e: list(e.path))
+    except SchemaError as exc:
+        raise Unverifiable(
+            f"the case's input_schema is not a valid schema: {exc.message}"
+        ) from None
+    for err in errors[:3]:
+        path = "".join(f"[{p!r}]" for p in err.path)
+        yield Issue(
+            "ANT-TOOL-003",
+            f"input{path} is not valid for input_schema: {err.message}",
+            where,
+            index,
+        )
+
+
+@check("ant.tool_none", "ANT-TOOL-005")
+def tool_none(ctx: CheckContext) -> Iterator[Issue]:
+    """With tool_choice none, the answer calls no tool."""
+    ex = ctx.primary
+    calls = tool_uses(message_of(ex))
+    if calls:
+        yield Issue(
+            "ANT-TOOL-005",
+            f"tool_choice none but {len(calls)} tool_use block(s)",
+            "$.content",
+            ex.index,
+        )
+
+
+@check("ant.tool_round_trip", "ANT-TOOL-006")
+def tool_round_trip(ctx: CheckContext) -> Iterator[Issue]:
+    """A user turn answering the tool_use with a matching tool_result is accepted and answered."""
+    if len(ctx.exchanges) < 2:
+        raise Unverifiable("the first answer carried no tool_use block, so no tool_result was sent")
+    ex = ctx.exchanges[-1]
+    if ex.status != 200:
+        yield Issue(
+            "ANT-TOOL-006",
+            f"the tool_result turn was answered with status {ex.status}, expected 200",
+            exchange=ex.index,
+        )
+        return
+    message = message_of(ex)
+    yield from schema_issues(message, "anthropic/message", "ANT-TOOL-006", ex.index)
+    if not message.get("content") and message.get("stop_reason") != "max_tokens":
+        yield Issue("ANT-TOOL-006", "the answer to the tool_result is empty", "$.content", ex.index)
+
+
+@scenario("anthropic_tool_round_trip")
+def tool_round_trip_flow(case: Case, variables: dict[str, str]) -> ScenarioFlow:
+    """Step 1 forces a tool call; step 2 answers its id with a tool_result (tool_choice auto)."""
+    first = case.steps[0]
+    capture = yield build_request(first, variables, f"{case.id} step 0", case.api)
+    try:
+        answer = json.loads(capture.body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return
+    calls = tool_uses(answer) if isinstance(answer, dict) else []
+    if capture.status != 200 or not calls:
+        return
+    body = dict(first["json"])
+    body["tool_choice"] = {"type": "auto"}
+    body["messages"] = [
+        *body["messages"],
+        {"role": "assistant", "content": answer["content"]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": c.get("id"), "content": "Sunny, 21 °C"}
+                for c in calls
+            ],
+        },
+    ]
+    step = {**first, "json": body}
+    yield build_request(step, variables, f"{case.id} step 1", case.api)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+@check("ant.error_4xx", "ANT-ERR-001")
+def error_4xx(ctx: CheckContext) -> Iterator[Issue]:
+    """An invalid request gets a 4xx status: never a 2xx (error in a success) nor a 5xx."""
+    ex = ctx.primary
+    if ex.status is None or not 400 <= ex.status < 500:
+        yield Issue(
+            "ANT-ERR-001",
+            f"an invalid request was answered with status {ex.status}, expected a 4xx",
+            exchange=ex.index,
+        )
+
+
+@check("ant.error_status", "ANT-ERR-002")
+def error_status(ctx: CheckContext) -> Iterator[Issue]:
+    """The error uses the status Anthropic documents for it (`expect`)."""
+    ex = ctx.primary
+    expect = ctx.args.get("expect", 400)
+    if ex.status != expect:
+        yield Issue("ANT-ERR-002", f"expected status {expect}, got {ex.status}", "", ex.index)
+
+
+@check("ant.error_body", "ANT-ERR-003", "ANT-ERR-004")
+def error_body(ctx: CheckContext) -> Iterator[Issue]:
+    """An error is JSON `{"type": "error", "error": {"type", "message"}}` with the type that
+    Anthropic uses for the status."""
+    ex = ctx.primary
+    if ex.status is None or ex.status < 400:
+        return  # the status checks report it
+    if ex.content_type != "application/json":
+        got = ex.capture.header("content-type")
+        yield Issue("ANT-ERR-003", f"error Content-Type is {got!r}, not JSON", "", ex.index)
+    body = ex.json
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict) or not all(
+        isinstance(err.get(k), str) for k in ("type", "message")
+    ):
+        yield Issue(
+            "ANT-ERR-003",
+            f"error body {excerpt(body)} lacks error.type and error.message strings",
+            "$.error",
+            ex.index,
+        )
+        return
+    issues = list(schema_issues(body, "anthropic/error", "ANT-ERR-004", ex.index))
+    yield from issues
+    expected = ERROR_TYPES.get(ex.status)
+    if expected is not None and err["type"] != expected:
+        yield Issue(
+            "ANT-ERR-004",
+            f"error.type is {excerpt(err['type'])}; Anthropic uses {expected!r} for {ex.status}",
+            "$.error.type",
+            ex.index,
+        )
+
+
+@check("ant.auth_rejected", "ANT-AUTH-001")
+def auth_rejected(ctx: CheckContext) -> Iterator[Issue]:
+    """A missing or wrong `x-api-key` is answered with 401."""
+    ex = ctx.primary
+    if ex.status != 401:
+        yield Issue(
+            "ANT-AUTH-001",
+            f"a request with a bad or missing x-api-key got status {ex.status}, expected 401",
+            exchange=ex.index,
+        )
