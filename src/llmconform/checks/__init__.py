@@ -12,6 +12,7 @@ from llmconform.checks import (
     http,
     models,
     perf,
+    responses,
     stream,
 )
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
@@ -35,5 +36,6 @@ __all__ = [
     "known_checks",
     "models",
     "perf",
+    "responses",
     "stream",
 ]

@@ -17,6 +17,7 @@ from llmconform.reference import anthropic as anthropic_api
 from llmconform.reference import anthropic_errors, chat, models
 from llmconform.reference import completions as completions_api
 from llmconform.reference import embeddings as embeddings_api
+from llmconform.reference import responses as responses_api
 from llmconform.reference.asgi import (
     ASGIApp,
     ClientGone,
@@ -48,6 +49,10 @@ def build_router() -> Router:
     router.add("POST", "/v1/messages", anthropic_api.create_message)
     router.add("POST", "/v1/completions", completions_api.create_completion)
     router.add("POST", "/v1/embeddings", embeddings_api.create_embeddings)
+    responses_service = responses_api.ResponsesService()  # one store of responses per app
+    router.add("POST", "/v1/responses", responses_service.create)
+    router.add("POST", "/v1/responses/compact", responses_service.compact)
+    router.add("GET", "/v1/responses/{response_id}", responses_service.retrieve)
     return router
 
 

@@ -1,0 +1,550 @@
+"""Open Responses checks: the response object, honoured parameters, tool calls and errors.
+
+A check reads `response_of(ex)`: the body of a non-streamed answer, or the response carried
+by the terminal event of a stream, so the same semantic rule covers both transports. Stream
+framing and event-order rules live in `responses_stream`; multi-step cases in
+`responses_scenarios` (both imported here so that one import registers everything).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
+
+from llmconform.checks.common import excerpt, schema_issues
+from llmconform.checks.context import CheckContext, Exchange, Unverifiable
+from llmconform.checks.registry import Issue, check
+
+_MS_THRESHOLD = 100_000_000_000  # 5138 AD in seconds; 1973 in milliseconds
+_DAY = 86_400
+TERMINAL = ("response.completed", "response.failed", "response.incomplete")
+# Members the Open Responses spec (2026-04-24) marks required on ResponseResource.
+SPEC_FIELDS = (
+    "id",
+    "object",
+    "created_at",
+    "completed_at",
+    "status",
+    "incomplete_details",
+    "model",
+    "previous_response_id",
+    "instructions",
+    "output",
+    "error",
+    "tools",
+    "tool_choice",
+    "truncation",
+    "parallel_tool_calls",
+    "text",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "top_logprobs",
+    "temperature",
+    "reasoning",
+    "usage",
+    "max_output_tokens",
+    "max_tool_calls",
+    "store",
+    "background",
+    "service_tier",
+    "metadata",
+    "safety_identifier",
+    "prompt_cache_key",
+)
+
+
+def response_of(ex: Exchange) -> dict[str, Any]:
+    """The response object of an exchange: the JSON body, or a stream's terminal response."""
+    if ex.is_stream:
+        for p in reversed(ex.payloads):
+            v = p.value
+            if (
+                isinstance(v, dict)
+                and v.get("type") in TERMINAL
+                and isinstance(v.get("response"), dict)
+            ):
+                return dict(v["response"])
+        raise Unverifiable("the stream carried no terminal event with a response object")
+    body = ex.json
+    if not isinstance(body, dict):
+        raise Unverifiable("response body is not a JSON object")
+    return body
+
+
+def request_of(ex: Exchange) -> dict[str, Any]:
+    """The JSON request body (empty for raw requests)."""
+    return ex.request_json if isinstance(ex.request_json, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def items_of(response: dict[str, Any], kind: str) -> list[tuple[int, dict[str, Any]]]:
+    """(position, item) of the output items of one type."""
+    output = response.get("output")
+    return [
+        (i, it)
+        for i, it in enumerate(output if isinstance(output, list) else [])
+        if isinstance(it, dict) and it.get("type") == kind
+    ]
+
+
+@check("responses.ok", "RESP-HTTP-001")
+def ok(ctx: CheckContext) -> Iterator[Issue]:
+    """A valid request is answered with status 200."""
+    ex = ctx.primary
+    if ex.status != 200:
+        yield Issue(
+            "RESP-HTTP-001",
+            f"expected status 200 for a valid request, got {ex.status}",
+            "",
+            ex.index,
+        )
+
+
+@check("responses.json", "RESP-HTTP-002")
+def json_body(ctx: CheckContext) -> Iterator[Issue]:
+    """A non-streamed answer is `application/json` and parses as JSON."""
+    ex = ctx.primary
+    if ex.content_type != "application/json":
+        got = ex.capture.header("content-type")
+        yield Issue(
+            "RESP-HTTP-002",
+            f"Content-Type is {got!r}, expected application/json",
+            exchange=ex.index,
+        )
+    _ = ex.json
+
+
+@check("responses.schema", "RESP-001")
+def schema(ctx: CheckContext) -> Iterator[Issue]:
+    """The response object conforms to the `responses/response` schema."""
+    ex = ctx.primary
+    yield from schema_issues(response_of(ex), "responses/response", "RESP-001", ex.index)
+
+
+@check("responses.created_at", "RESP-002", "RESP-003")
+def created_at(ctx: CheckContext) -> Iterator[Issue]:
+    """`created_at` is Unix seconds (MUST), close to the request time (SHOULD)."""
+    ex = ctx.primary
+    value = response_of(ex).get("created_at")
+    if not isinstance(value, int) or isinstance(value, bool):
+        return  # the schema check reports the type
+    if value >= _MS_THRESHOLD:
+        yield Issue(
+            "RESP-002", f"created_at={value} looks like milliseconds", "$.created_at", ex.index
+        )
+    elif ex.capture.sent_at and abs(value - ex.capture.sent_at) > _DAY:
+        yield Issue(
+            "RESP-003",
+            f"created_at={value} is more than a day from the request time",
+            "$.created_at",
+            ex.index,
+        )
+
+
+@check("responses.spec_fields", "RESP-004")
+def spec_fields(ctx: CheckContext) -> Iterator[Issue]:
+    """Every member the spec marks required on the response object is present."""
+    ex = ctx.primary
+    response = response_of(ex)
+    missing = [k for k in SPEC_FIELDS if k not in response]
+    if missing:
+        yield Issue("RESP-004", f"the response lacks {', '.join(missing)}", "$", ex.index)
+
+
+@check("responses.message", "RESP-005")
+def message(ctx: CheckContext) -> Iterator[Issue]:
+    """A text answer: status completed, no error, an assistant message with output_text."""
+    ex = ctx.primary
+    response = response_of(ex)
+    if response.get("status") != "completed":
+        yield Issue(
+            "RESP-005",
+            f"status is {excerpt(response.get('status'))}, expected 'completed'",
+            "$.status",
+            ex.index,
+        )
+    for key in ("error", "incomplete_details"):
+        if response.get(key) is not None:
+            yield Issue(
+                "RESP-005",
+                f"{key} is {excerpt(response.get(key))} in a completed response, expected null",
+                f"$.{key}",
+                ex.index,
+            )
+    texts = [
+        part
+        for _, item in items_of(response, "message")
+        if item.get("role") == "assistant"
+        for part in _list(item.get("content"))
+        if isinstance(part, dict) and part.get("type") in ("output_text", "refusal")
+    ]
+    if not texts:
+        yield Issue(
+            "RESP-005",
+            "output has no assistant message with an output_text part",
+            "$.output",
+            ex.index,
+        )
+
+
+@check("responses.usage", "RESP-USAGE-001", "RESP-USAGE-002")
+def usage(ctx: CheckContext) -> Iterator[Issue]:
+    """Usage is reported, and total_tokens = input_tokens + output_tokens."""
+    ex = ctx.primary
+    u = response_of(ex).get("usage")
+    if not isinstance(u, dict):
+        yield Issue("RESP-USAGE-001", "the response reports no usage", "$.usage", ex.index)
+        return
+    raw = [u.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")]
+    counts = [c for c in raw if isinstance(c, int) and not isinstance(c, bool) and c >= 0]
+    if len(counts) != len(raw):
+        yield Issue(
+            "RESP-USAGE-002",
+            f"usage counts are not non-negative integers: {excerpt(raw)}",
+            "$.usage",
+            ex.index,
+        )
+    elif counts[2] != counts[0] + counts[1]:
+        yield Issue(
+            "RESP-USAGE-002",
+            f"total_tokens={counts[2]} but input_tokens + output_tokens = {counts[0] + counts[1]}",
+            "$.usage",
+            ex.index,
+        )
+
+
+@check("responses.instructions", "RESP-INSTR-001")
+def instructions(ctx: CheckContext) -> Iterator[Issue]:
+    """The response echoes the `instructions` it was given."""
+    ex = ctx.primary
+    sent = request_of(ex).get("instructions")
+    got = response_of(ex).get("instructions")
+    if got != sent:
+        yield Issue(
+            "RESP-INSTR-001",
+            f"instructions is {excerpt(got)}, expected the request's {excerpt(sent)}",
+            "$.instructions",
+            ex.index,
+        )
+
+
+@check("responses.length", "RESP-LEN-001", "RESP-LEN-002", "RESP-LEN-003")
+def length(ctx: CheckContext) -> Iterator[Issue]:
+    """A small max_output_tokens ends the response as incomplete and is never exceeded."""
+    ex = ctx.primary
+    limit = request_of(ex).get("max_output_tokens")
+    if not isinstance(limit, int):
+        raise ValueError("responses.length needs a request with max_output_tokens")
+    response = response_of(ex)
+    details = response.get("incomplete_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    if response.get("status") != "incomplete" or reason != "max_output_tokens":
+        yield Issue(
+            "RESP-LEN-001",
+            f"output was limited to {limit} tokens but status is "
+            f"{excerpt(response.get('status'))} with incomplete_details "
+            f"{excerpt(details)}; expected 'incomplete' with reason "
+            "'max_output_tokens'",
+            "$.status",
+            ex.index,
+        )
+    u = response.get("usage")
+    out = u.get("output_tokens") if isinstance(u, dict) else None
+    if isinstance(out, int) and out > limit:
+        yield Issue(
+            "RESP-LEN-002",
+            f"output_tokens={out} exceeds max_output_tokens={limit}",
+            "$.usage.output_tokens",
+            ex.index,
+        )
+    output = _list(response.get("output"))
+    last = output[-1] if output else None
+    cut = response.get("status") == "incomplete"
+    if cut and isinstance(last, dict) and last.get("status") != "incomplete":
+        yield Issue(
+            "RESP-LEN-003",
+            f"the last output item has status "
+            f"{excerpt(last.get('status'))}; the item cut by the token budget "
+            "should be 'incomplete'",
+            f"$.output[{len(output) - 1}].status",
+            ex.index,
+        )
+
+
+def _declared_tools(req: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    tools = req.get("tools")
+    return {
+        t["name"]: t
+        for t in (tools if isinstance(tools, list) else [])
+        if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("name"), str)
+    }
+
+
+def _allowed_names(req: dict[str, Any], declared: dict[str, dict[str, Any]]) -> set[str]:
+    choice = req.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return {str(choice.get("name"))}
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        tools = choice.get("tools")
+        return {
+            str(t.get("name"))
+            for t in (tools if isinstance(tools, list) else [])
+            if isinstance(t, dict)
+        }
+    return set(declared)
+
+
+@check("responses.function_call", "RESP-TOOL-001", "RESP-TOOL-002")
+def function_call(ctx: CheckContext) -> Iterator[Issue]:
+    """Forced tool use yields function_call items naming an allowed tool, with valid arguments.
+
+    With `optional: true` (tool_choice auto) a missing call is fine, but any call made must
+    still be well formed.
+    """
+    ex = ctx.primary
+    req = request_of(ex)
+    declared = _declared_tools(req)
+    allowed = _allowed_names(req, declared)
+    response = response_of(ex)
+    calls = items_of(response, "function_call")
+    if not calls and not ctx.args.get("optional"):
+        yield Issue(
+            "RESP-TOOL-001",
+            f"tool_choice {excerpt(req.get('tool_choice'))} requires a "
+            "function call but the output has no function_call item",
+            "$.output",
+            ex.index,
+        )
+    seen: set[str] = set()
+    for pos, call in calls:
+        where = f"$.output[{pos}]"
+        name, call_id = call.get("name"), call.get("call_id")
+        if not isinstance(call_id, str) or not call_id or call_id in seen:
+            yield Issue(
+                "RESP-TOOL-001",
+                f"call_id {excerpt(call_id)} is not a unique non-empty string",
+                where + ".call_id",
+                ex.index,
+            )
+        seen.add(str(call_id))
+        if name not in allowed:
+            yield Issue(
+                "RESP-TOOL-001",
+                f"the call names {excerpt(name)}, not one of the allowed tools {sorted(allowed)}",
+                where + ".name",
+                ex.index,
+            )
+            continue
+        yield from _argument_issues(call.get("arguments"), declared[str(name)], where, ex.index)
+
+
+def _argument_issues(args: Any, tool: dict[str, Any], where: str, index: int) -> Iterator[Issue]:
+    if not isinstance(args, str):
+        yield Issue(
+            "RESP-TOOL-002",
+            f"arguments is {excerpt(args)}, not a JSON string",
+            where + ".arguments",
+            index,
+        )
+        return
+    try:
+        value = json.loads(args)
+    except json.JSONDecodeError as exc:
+        yield Issue(
+            "RESP-TOOL-002",
+            f"arguments is not valid JSON ({exc.msg}): {excerpt(args)}",
+            where + ".arguments",
+            index,
+        )
+        return
+    if not isinstance(value, dict):
+        yield Issue(
+            "RESP-TOOL-002",
+            f"arguments decode to {excerpt(value)}, not an object",
+            where + ".arguments",
+            index,
+        )
+        return
+    params = tool.get("parameters")
+    if not isinstance(params, dict):
+        return
+    try:
+        errors = list(Draft202012Validator(params).iter_errors(value))
+    except SchemaError:  # the case's own schema is broken: nothing to judge against
+        raise Unverifiable("the declared parameters schema is not a valid JSON Schema") from None
+    for err in errors[:3]:
+        yield Issue(
+            "RESP-TOOL-002",
+            f"arguments do not match the parameters schema: {err.message[:120]}",
+            where + ".arguments",
+            index,
+        )
+
+
+@check("responses.no_function_call", "RESP-TOOL-003")
+def no_function_call(ctx: CheckContext) -> Iterator[Issue]:
+    """With tool_choice "none" the output holds no function_call item."""
+    ex = ctx.primary
+    for pos, _ in items_of(response_of(ex), "function_call"):
+        yield Issue(
+            "RESP-TOOL-003",
+            "tool_choice 'none' but the output has a function_call",
+            f"$.output[{pos}]",
+            ex.index,
+        )
+
+
+@check("responses.tool_round_trip", "RESP-TOOL-004")
+def tool_round_trip(ctx: CheckContext) -> Iterator[Issue]:
+    """A function_call_output sent back with its call is answered with a completed message."""
+    ex = ctx.primary
+    if ex.index == 0:
+        raise Unverifiable("the first step produced no function call to answer")
+    if ex.status != 200:
+        yield Issue(
+            "RESP-TOOL-004",
+            f"sending the function_call_output back got status {ex.status}",
+            exchange=ex.index,
+        )
+        return
+    response = response_of(ex)
+    if response.get("status") != "completed" or not items_of(response, "message"):
+        yield Issue(
+            "RESP-TOOL-004",
+            f"the answer to a function_call_output has status "
+            f"{excerpt(response.get('status'))} and no message item",
+            "$.output",
+            ex.index,
+        )
+
+
+@check("responses.chained", "RESP-PREV-001", "RESP-PREV-002")
+def chained(ctx: CheckContext) -> Iterator[Issue]:
+    """A request naming a stored previous_response_id succeeds and echoes the id."""
+    ex = ctx.primary
+    sent = request_of(ex).get("previous_response_id")
+    if not isinstance(sent, str):
+        raise Unverifiable("no previous_response_id was sent (the first request failed?)")
+    if ex.status != 200:
+        yield Issue(
+            "RESP-PREV-001", f"continuing from {sent!r} got status {ex.status}", exchange=ex.index
+        )
+        return
+    got = response_of(ex).get("previous_response_id")
+    if got != sent:
+        yield Issue(
+            "RESP-PREV-002",
+            f"previous_response_id is {excerpt(got)}, expected {sent!r}",
+            "$.previous_response_id",
+            ex.index,
+        )
+
+
+@check("responses.compaction", "RESP-COMPACT-001")
+def compaction(ctx: CheckContext) -> Iterator[Issue]:
+    """POST /responses/compact answers a `response.compaction` object with output items."""
+    ex = ctx.primary
+    if ex.status != 200:
+        yield Issue("RESP-COMPACT-001", f"compaction got status {ex.status}", exchange=ex.index)
+        return
+    yield from schema_issues(ex.json, "responses/compaction", "RESP-COMPACT-001", ex.index)
+
+
+@check("responses.reuses_compaction", "RESP-COMPACT-002")
+def reuses_compaction(ctx: CheckContext) -> Iterator[Issue]:
+    """A new response whose input is a compacted window plus a new message succeeds."""
+    ex = ctx.primary
+    if ex.index == 0:
+        raise Unverifiable("the compaction step failed, so its output could not be reused")
+    if ex.status != 200:
+        yield Issue(
+            "RESP-COMPACT-002",
+            f"a response over the compacted window got status {ex.status}",
+            exchange=ex.index,
+        )
+        return
+    status = response_of(ex).get("status")
+    if status != "completed":
+        yield Issue(
+            "RESP-COMPACT-002",
+            f"a response over the compacted window has status {excerpt(status)}",
+            "$.status",
+            ex.index,
+        )
+
+
+@check("responses.error_status", "RESP-ERR-001")
+def error_status(ctx: CheckContext) -> Iterator[Issue]:
+    """An invalid request gets a 4xx: never a 2xx (error hidden in a success) nor a 5xx."""
+    ex = ctx.primary
+    if ex.status is None or not 400 <= ex.status < 500:
+        yield Issue(
+            "RESP-ERR-001",
+            f"an invalid request was answered with status {ex.status}, expected a 4xx client error",
+            exchange=ex.index,
+        )
+
+
+@check("responses.error_expect", "RESP-ERR-003")
+def error_expect(ctx: CheckContext) -> Iterator[Issue]:
+    """The error uses the status the spec gives it (`expect`: a status or a list)."""
+    ex = ctx.primary
+    expect = ctx.args.get("expect", 400)
+    allowed = expect if isinstance(expect, list) else [expect]
+    if ex.status not in allowed:
+        yield Issue(
+            "RESP-ERR-003",
+            f"expected status {' or '.join(map(str, allowed))}, got {ex.status}",
+            exchange=ex.index,
+        )
+
+
+@check("responses.error_envelope", "RESP-ERR-002", "RESP-ERR-004")
+def error_envelope(ctx: CheckContext) -> Iterator[Issue]:
+    """An error is a JSON body `{"error": {"message", "type", "param", "code"}}`, not a stream."""
+    ex = ctx.primary
+    if ex.status is None or ex.status < 400:
+        return  # responses.error_status reports the status
+    if ex.content_type != "application/json":
+        yield Issue(
+            "RESP-ERR-002",
+            f"error response Content-Type is "
+            f"{ex.capture.header('content-type')!r}, expected application/json",
+            exchange=ex.index,
+        )
+    body = ex.json
+    issues = list(schema_issues(body, "responses/error", "RESP-ERR-002", ex.index))
+    yield from issues
+    err = body.get("error") if isinstance(body, dict) else None
+    if not issues and isinstance(err, dict):
+        missing = [k for k in ("type", "param", "code") if k not in err]
+        if missing:
+            yield Issue(
+                "RESP-ERR-004", f"the error object lacks {', '.join(missing)}", "$.error", ex.index
+            )
+
+
+@check("responses.auth", "RESP-AUTH-001")
+def auth(ctx: CheckContext) -> Iterator[Issue]:
+    """A missing or wrong API key is answered with 401."""
+    ex = ctx.primary
+    if ex.status != 401:
+        yield Issue(
+            "RESP-AUTH-001",
+            f"a request with a bad or missing API key got status {ex.status}, expected 401",
+            exchange=ex.index,
+        )
+
+
+# Registration side effects: stream checks and scenarios.
+from llmconform.checks import responses_scenarios, responses_stream  # noqa: E402
+
+__all__ = ["response_of", "responses_scenarios", "responses_stream"]
