@@ -10,13 +10,18 @@ from llmconform.checks import (
     embeddings,
     errors,
     http,
+    logprobs,
     models,
+    params,
     perf,
     responses,
     stream,
+    structured,
+    tools,
 )
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import CHECKS, CheckSpec, Issue, IssueKind, check, known_checks
+from llmconform.engine import chat_scenarios  # registers the Chat Completions scenarios
 
 __all__ = [
     "CHECKS",
@@ -28,14 +33,19 @@ __all__ = [
     "Unverifiable",
     "anthropic",
     "chat",
+    "chat_scenarios",
     "check",
     "completions",
     "embeddings",
     "errors",
     "http",
     "known_checks",
+    "logprobs",
     "models",
+    "params",
     "perf",
     "responses",
     "stream",
+    "structured",
+    "tools",
 ]

@@ -7,11 +7,13 @@ have no effect, which is faithful: the reference server's output does not depend
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from llmconform.reference import params
 from llmconform.reference.errors import ApiError, bad_request, echo, invalid_type, missing
+from llmconform.reference.structured import ResponseFormat, parse_response_format
+from llmconform.reference.tools import ToolPlan, parse_tools
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 _PART_KEYS = {  # content-part type -> the key holding its payload, per role family
@@ -28,6 +30,9 @@ _PART_KEYS = {  # content-part type -> the key holding its payload, per role fam
 }
 _MAX_STOP = 4
 _MAX_N = 128
+_MAX_METADATA = 16
+_MAX_METADATA_KEY = 64
+_MAX_METADATA_VALUE = 512
 
 
 @dataclass(frozen=True)
@@ -44,14 +49,18 @@ class ChatRequest:
     include_usage: bool = False
     logprobs: bool = False
     top_logprobs: int = 0
+    tools: ToolPlan = field(default_factory=ToolPlan)
+    response_format: ResponseFormat = field(default_factory=ResponseFormat)
+    tool_answered: bool = False  # a tool result follows the last user message
 
 
 def parse_chat_request(body: params.Body) -> ChatRequest:
     """Validate a decoded body; raise a 400 `ApiError` naming the first bad parameter."""
     model = params.required_string(body, "model")
-    texts, last_user = _messages(body)
+    texts, last_user, answered = _messages(body)
     _sampling(body)
-    _tools(body)
+    tools = parse_tools(body)
+    response_format = parse_response_format(body)
     stream = params.boolean(body, "stream") or False
     stream_options = params.obj(body, "stream_options")
     include_usage = False
@@ -85,10 +94,13 @@ def parse_chat_request(body: params.Body) -> ChatRequest:
         include_usage=include_usage,
         logprobs=logprobs,
         top_logprobs=top_logprobs or 0,
+        tools=tools,
+        response_format=response_format,
+        tool_answered=answered,
     )
 
 
-def _messages(body: params.Body) -> tuple[tuple[str, ...], str]:
+def _messages(body: params.Body) -> tuple[tuple[str, ...], str, bool]:
     messages = params.array(body, "messages")
     if not messages:
         if messages == []:
@@ -100,12 +112,16 @@ def _messages(body: params.Body) -> tuple[tuple[str, ...], str]:
         raise missing("messages")
     texts: list[str] = []
     last_user = ""
+    answered = False
     for i, message in enumerate(messages):
         text = _message_text(message, f"messages[{i}]")
         texts.append(text)
         if message["role"] == "user":
             last_user = text
-    return tuple(texts), last_user
+            answered = False
+        elif message["role"] in ("tool", "function"):
+            answered = True
+    return tuple(texts), last_user, answered
 
 
 def _message_text(message: Any, where: str) -> str:
@@ -188,7 +204,7 @@ def _sampling(body: params.Body) -> None:
     params.integer(body, "seed")
     params.string(body, "user")
     params.boolean(body, "store")
-    params.obj(body, "metadata")
+    _metadata(body)
     bias = params.obj(body, "logit_bias")
     for token, value in (bias or {}).items():
         if not params.is_number(value):
@@ -201,24 +217,33 @@ def _sampling(body: params.Body) -> None:
             )
 
 
-def _tools(body: params.Body) -> None:
-    # Tools are accepted and validated in shape; the reference server answers in text.
-    for i, tool in enumerate(params.array(body, "tools") or []):
-        if not isinstance(tool, dict):
-            raise invalid_type(f"tools[{i}]", "an object", tool)
-        if not isinstance(tool.get("type"), str):
-            raise _missing_or_type(tool, "type", f"tools[{i}]")
-    choice = body.get("tool_choice")
-    if choice is not None and not isinstance(choice, str | dict):
-        raise invalid_type("tool_choice", "a string or an object", choice)
-    params.boolean(body, "parallel_tool_calls")
-    fmt = params.obj(body, "response_format")
-    if fmt is not None and fmt.get("type") not in ("text", "json_object", "json_schema"):
+def _metadata(body: params.Body) -> None:
+    # OpenAI: at most 16 pairs, keys up to 64 characters, string values up to 512.
+    metadata = params.obj(body, "metadata")
+    if metadata is None:
+        return
+    if len(metadata) > _MAX_METADATA:
         raise bad_request(
-            "Invalid value for 'response_format.type': expected text, json_object or json_schema.",
-            param="response_format.type",
+            f"Invalid 'metadata': at most {_MAX_METADATA} key-value pairs are allowed.",
+            param="metadata",
             code="invalid_value",
         )
+    for key, value in metadata.items():
+        if len(key) > _MAX_METADATA_KEY:
+            raise bad_request(
+                f"Invalid 'metadata': key {echo(key)!r} is longer than {_MAX_METADATA_KEY}.",
+                param="metadata",
+                code="invalid_value",
+            )
+        if not isinstance(value, str):
+            raise invalid_type(f"metadata.{echo(key)}", "a string", value)
+        if len(value) > _MAX_METADATA_VALUE:
+            raise bad_request(
+                f"Invalid 'metadata': the value of {echo(key)!r} is longer than "
+                f"{_MAX_METADATA_VALUE}.",
+                param="metadata",
+                code="invalid_value",
+            )
 
 
 def _stop(body: params.Body) -> tuple[str, ...]:

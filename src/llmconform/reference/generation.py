@@ -52,3 +52,53 @@ def generate(source: str, *, stop: Sequence[str] = (), max_tokens: int | None = 
     if max_tokens is not None and len(tokens) > max_tokens:
         return Generation(tuple(tokens[:max_tokens]), "length")
     return Generation(tuple(tokens), "stop")
+
+
+@dataclass(frozen=True)
+class CallGeneration:
+    """One tool call to emit: the function name and its arguments, token by token."""
+
+    name: str
+    argument_tokens: tuple[str, ...]
+
+    @property
+    def arguments(self) -> str:
+        """The arguments text (a JSON object unless the token budget cut it)."""
+        return "".join(self.argument_tokens)
+
+
+@dataclass(frozen=True)
+class ToolGeneration:
+    """Tool calls to emit and why emission ended (`"tool_calls"` or `"length"`)."""
+
+    calls: tuple[CallGeneration, ...]
+    finish_reason: str
+
+    @property
+    def token_count(self) -> int:
+        """Tokens spent: one per function name plus the argument tokens."""
+        return sum(1 + len(c.argument_tokens) for c in self.calls)
+
+
+def generate_calls(
+    calls: Sequence[tuple[str, str]], *, max_tokens: int | None = None
+) -> ToolGeneration:
+    """Emit `(name, arguments)` calls within `max_tokens`: a name costs one token.
+
+    When the budget runs out the arguments are cut mid-JSON and the reason is `"length"`,
+    as with text: a client must not run a tool on a truncated call.
+    """
+    budget = max_tokens if max_tokens is not None else None
+    out: list[CallGeneration] = []
+    for name, arguments in calls:
+        tokens = tokenize(arguments)
+        if budget is not None:
+            if budget < 1:
+                return ToolGeneration(tuple(out), "length")
+            budget -= 1
+            if len(tokens) > budget:
+                out.append(CallGeneration(name, tuple(tokens[:budget])))
+                return ToolGeneration(tuple(out), "length")
+            budget -= len(tokens)
+        out.append(CallGeneration(name, tuple(tokens)))
+    return ToolGeneration(tuple(out), "tool_calls")

@@ -1,0 +1,110 @@
+"""Each broken server is flagged by exactly the tools/structured/logprobs/params cases that
+test what it breaks, and by no other case of the OpenAI suite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tool_faults import FAULTS, UnknownFieldRejecter
+
+from llmconform.engine.plan import CORE_CAPABILITIES
+from llmconform.model import Outcome
+
+from broken_servers import BrokenApp
+from support import TEST_KEY, RunAgainst, outcomes
+
+CAPABILITIES = CORE_CAPABILITIES | {
+    "auth",
+    "tools",
+    "parallel_tool_calls",
+    "json_object",
+    "json_schema",
+    "logprobs",
+}
+STREAMED_CALLS = {"tools.stream_required", "tools.stream_parallel", "tools.stream_matches"}
+PLAIN_CALLS = {
+    "tools.required",
+    "tools.named",
+    "tools.auto",
+    "tools.parallel",
+    "tools.round_trip",
+    "tools.stream_matches",
+}
+
+# fault name -> (cases expected to FAIL, cases expected to WARN)
+EXPECTED: dict[str, tuple[set[str], set[str]]] = {
+    "tool_fragment_without_index": (STREAMED_CALLS, set()),
+    "tool_fragment_repeats_id": (STREAMED_CALLS, set()),
+    "arguments_as_object": (PLAIN_CALLS, set()),
+    "finish_stop_with_tool_calls": (
+        {
+            "tools.required",
+            "tools.auto",
+            "tools.parallel",
+            "tools.stream_required",
+            "tools.stream_parallel",
+        },
+        set(),
+    ),
+    "tool_choice_none_ignored": ({"tools.none", "tools.round_trip"}, set()),
+    "tool_choice_required_ignored": (
+        {"tools.required", "tools.stream_required", "tools.round_trip"},
+        set(),
+    ),
+    "named_tool_ignored": ({"tools.named"}, set()),
+    "json_schema_output_invalid": ({"structured.json_schema"}, set()),
+    "json_object_ignored": ({"structured.json_object", "structured.json_object_stream"}, set()),
+    "top_logprobs_count_wrong": ({"logprobs.basic", "logprobs.stream"}, set()),
+    "logprobs_tokens_not_concatenating": (set(), {"logprobs.basic"}),
+}
+
+
+# fault name -> a requirement the findings must name (the flag is for the right reason)
+REASON = {
+    "tool_fragment_without_index": "TOOLS-STREAM-001",
+    "tool_fragment_repeats_id": "TOOLS-STREAM-002",
+    "arguments_as_object": "TOOLS-002",
+    "finish_stop_with_tool_calls": "TOOLS-004",
+    "tool_choice_none_ignored": "TOOLS-006",
+    "tool_choice_required_ignored": "TOOLS-005",
+    "named_tool_ignored": "TOOLS-005",
+    "json_schema_output_invalid": "JSON-002",
+    "json_object_ignored": "JSON-001",
+    "top_logprobs_count_wrong": "LOGPROBS-003",
+    "logprobs_tokens_not_concatenating": "LOGPROBS-004",
+}
+
+
+def _assert_flagged(report: Any, failing: set[str], warning: set[str]) -> None:
+    assert outcomes(report, Outcome.ERROR) == set()
+    assert outcomes(report, Outcome.FAIL) == failing
+    assert outcomes(report, Outcome.WARN) == warning
+    for case in report.cases:
+        if case.case_id in failing | warning:
+            assert any(f.outcome is not Outcome.PASS and f.message for f in case.findings)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fault_is_flagged_by_exactly_the_expected_cases(suite_run: RunAgainst, name: str) -> None:
+    failing, warning = EXPECTED[name]
+    report = suite_run(
+        BrokenApp(FAULTS[name], TEST_KEY), apis=frozenset({"openai"}), capabilities=CAPABILITIES
+    )
+    _assert_flagged(report, failing, warning)
+    named = {
+        f.requirement for c in report.cases for f in c.findings if f.outcome is not Outcome.PASS
+    }
+    assert REASON[name] in named
+
+
+def test_rejecting_unknown_fields_is_a_warning(suite_run: RunAgainst) -> None:
+    report = suite_run(
+        UnknownFieldRejecter(TEST_KEY), apis=frozenset({"openai"}), capabilities=CAPABILITIES
+    )
+    _assert_flagged(report, set(), {"params.unknown_field"})
+    assert report.verdict is Outcome.WARN
+
+
+def test_every_fault_has_an_expectation() -> None:
+    assert set(FAULTS) == set(EXPECTED) == set(REASON)
