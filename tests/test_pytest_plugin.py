@@ -86,7 +86,9 @@ def served_broken() -> Iterator[RunningServer]:
 
 def test_plugin_outcomes_match_llmconform_run(tmp_path: Path, served: RunningServer) -> None:
     code, via_pytest = run_plugin(served.url + "/v1", tmp_path)
-    report = run_against(create_app(api_key=TEST_KEY), capabilities=CORE_CAPABILITIES)
+    report = run_against(
+        create_app(api_key=TEST_KEY), capabilities=CORE_CAPABILITIES, apis=frozenset({"openai"})
+    )
     via_run = {c.case_id: PYTEST_OUTCOME[c.outcome] for c in report.cases}
     assert code == 0
     assert via_pytest == via_run

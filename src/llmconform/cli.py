@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from llmconform import EDITION, __version__
+from llmconform import EDITION, __version__, report, report_cli
 from llmconform.catalog import CatalogError, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.executor import Limits
@@ -58,9 +58,22 @@ def main() -> None:
     "--target",
     default="reference",
     show_default=True,
-    help="'reference', an http(s):// base URL ending in /v1, or asgi:pkg.module:app.",
+    help="'reference', an http(s):// base URL ending in /v1, asgi:pkg.module:app, "
+    "or replay:CASSETTE.",
 )
 @click.option("--model", default=None, help="Model id to test (default: the first listed).")
+@click.option(
+    "--embedding-model",
+    default="",
+    metavar="ID",
+    help="Model for /embeddings cases [default: --model].",
+)
+@click.option(
+    "--completion-model",
+    default="",
+    metavar="ID",
+    help="Model for legacy /completions cases [default: --model].",
+)
 @click.option(
     "--api-key-env",
     default=None,
@@ -82,6 +95,27 @@ def main() -> None:
     help="Seconds one exchange may take.",
 )
 @click.option(
+    "--idle-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=Limits.idle_timeout_s,
+    show_default=True,
+    help="Seconds a target may stay silent in the middle of an exchange (at most --timeout).",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(1, 7 * 24 * 3600),
+    default=Limits.run_deadline_s,
+    show_default=True,
+    help="Seconds the whole run may take; unfinished cases then end as errors.",
+)
+@click.option(
+    "--max-body-mb",
+    type=click.IntRange(1, 4096),
+    default=Limits.max_body_bytes // (1024 * 1024),
+    show_default=True,
+    help="MiB of (decompressed) body kept per response; more is cut and reported.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -91,7 +125,7 @@ def main() -> None:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["json", "junit"]),
+    type=click.Choice(report.FORMATS),
     help="Report formats to write (repeatable) [default: json and junit].",
 )
 @click.option(
@@ -170,9 +204,14 @@ def main() -> None:
 def run(
     target: str,
     model: str | None,
+    embedding_model: str,
+    completion_model: str,
     api_key_env: str | None,
     concurrency: int,
     timeout: float,
+    idle_timeout: float,
+    deadline: float,
+    max_body_mb: int,
     out: Path | None,
     formats: tuple[str, ...],
     keyword: str | None,
@@ -219,10 +258,17 @@ def run(
     request = RunRequest(
         target=target,
         model=model,
+        embedding_model=embedding_model,
+        completion_model=completion_model,
         api_key=api_key,
         api_key_env=env_name,
         concurrency=concurrency,
-        limits=Limits(timeout_s=timeout, idle_timeout_s=min(timeout, Limits.idle_timeout_s)),
+        limits=Limits(
+            timeout_s=timeout,
+            idle_timeout_s=min(timeout, idle_timeout),
+            max_body_bytes=max_body_mb * 1024 * 1024,
+            run_deadline_s=deadline,
+        ),
         out_dir=out_dir,
         record=out_dir / "cassette.jsonl" if record else None,
         formats=formats or ("json", "junit"),
@@ -308,3 +354,4 @@ def _register_evidence_commands() -> None:
 
 
 _register_evidence_commands()
+main.add_command(report_cli.report_command)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -22,10 +22,17 @@ import pytest
 from llmconform.catalog import Catalog, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate, skipped
-from llmconform.engine.executor import Connection, Limits, execute
+from llmconform.engine.executor import (
+    Connection,
+    Limits,
+    execute,
+    is_deadline_error,
+    redact_result,
+)
 from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.floor import measure_floor_ms
-from llmconform.engine.plan import CORE_CAPABILITIES, Variables, skip_reason
+from llmconform.engine.plan import API_FAMILIES, CORE_CAPABILITIES, Variables, skip_reason
+from llmconform.engine.select import default_apis, selected
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette
 from llmconform.metrics.latency import PRESETS
@@ -47,6 +54,8 @@ class RunOptions:
     limits: Limits = field(default_factory=Limits)
     capabilities: frozenset[str] | None = None  # None: the target's defaults or the core set
     verify_tls: bool = True
+    embedding_model: str = ""  # default: the chat model
+    completion_model: str = ""  # default: the chat model
     requests: int = 100  # samples per repeated (latency) case
     warmup: int = 3  # leading samples discarded
     latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
@@ -181,7 +190,9 @@ class ConformanceRun:
                 if case.id in self.cassette.cases:
                     self.captures[case.id] = self.cassette.cases[case.id]
             return
-        variables = Variables(self.model)
+        variables = Variables(
+            self.model, self.options.embedding_model, self.options.completion_model
+        )
         opts = ExpandOptions(self.options.requests, self.options.warmup)
         work = [w for case in runnable for w in expand(case, variables, opts)]
         if any(REPEAT_TAG in c.tags for c in runnable):
@@ -250,7 +261,7 @@ class ConformanceRun:
                 self.judge(self.catalog.cases[case_id])
 
     def judge(self, case: Case) -> CaseResult:
-        """Evaluate one case from its captures and remember the result."""
+        """Evaluate one case from its captures and remember the result (secret-free)."""
         captures = self.captures.get(case.id)
         if captures is None:
             why = (
@@ -261,6 +272,17 @@ class ConformanceRun:
             result = skipped(case, why, Outcome.ERROR)
         else:
             result = evaluate(case, captures, self.catalog.requirements, self.model, self.settings)
+            cut = next(
+                (c.error for c in captures if c.status is None and is_deadline_error(c.error)),
+                None,
+            )
+            if cut:
+                # The run deadline stopped this case: an error, and the run is incomplete.
+                self.interrupted = True
+                result = replace(result, outcome=Outcome.ERROR, reason=cut, findings=())
+        # Excerpts and messages quote the target, which may echo the key back.
+        key = self.target.api_key if self.target else self.options.api_key
+        result = redact_result(result, key)
         self.results[case.id] = result
         return result
 
@@ -293,6 +315,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="seconds one exchange may take (default 60)",
     )
     group.addoption(
+        "--llmconform-profile",
+        action="append",
+        default=None,
+        help="claim a profile (repeatable); opt-in profiles (performance, accuracy) need it",
+    )
+    group.addoption(
+        "--llmconform-api",
+        action="append",
+        default=None,
+        choices=sorted(API_FAMILIES),
+        help="wire formats to test (repeatable; default: all for reference, else openai)",
+    )
+    group.addoption(
         "--llmconform-capability",
         action="append",
         default=None,
@@ -315,4 +350,11 @@ def pytest_configure(config: pytest.Config) -> None:
         limits=Limits(timeout_s=config.getoption("llmconform_timeout")),
         capabilities=(CORE_CAPABILITIES | frozenset(caps)) if caps else None,
     )
-    config.pluginmanager.register(ConformanceRun(options), PLUGIN_NAME)
+    claimed = config.getoption("llmconform_profile") or []
+    apis = frozenset(config.getoption("llmconform_api") or ()) or default_apis(
+        "reference" if target == "reference" else "http"
+    )
+    run = ConformanceRun(
+        options, case_filter=lambda case: selected(case, run.catalog, apis, claimed)
+    )
+    config.pluginmanager.register(run, PLUGIN_NAME)

@@ -22,14 +22,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from llmconform import EDITION, __version__
-from llmconform.catalog import Catalog, conformance_dir, load_catalog
-from llmconform.checks import CHECKS, known_checks
+from llmconform.catalog import conformance_dir, load_catalog
+from llmconform.checks import known_checks
+from llmconform.engine import select
 from llmconform.engine.aggregate import build_report, exit_code
-from llmconform.engine.executor import Limits
-from llmconform.engine.plan import API_FAMILIES, family_of
+from llmconform.engine.executor import Limits, redact
 from llmconform.evidence import cassette
 from llmconform.metrics.latency import PRESETS
-from llmconform.model import Case, CaseResult, Outcome, RunInfo, RunReport
+from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
 from llmconform.pytest_plugin import Progress as ProgressHooks
 from llmconform.report import render_terminal, write_reports
@@ -55,13 +55,12 @@ class RunRequest:
     apis: frozenset[str] | None = None  # `--api` families; None: all for the reference, else openai
     profiles: tuple[str, ...] = ()  # claimed profiles; () = every profile
     strict: bool = False  # SHOULD warnings fail certification
+    embedding_model: str = ""  # for /embeddings cases; default: --model
+    completion_model: str = ""  # for legacy /completions cases; default: --model
     requests: int = 100  # samples per latency case
     warmup: int = 3
     latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
     record: Path | None = None  # write a cassette of every exchange here
-
-
-OPT_IN_TAG = "opt-in"
 
 
 class RunUsageError(ValueError):
@@ -97,10 +96,11 @@ class RichProgress(ProgressHooks):
         self._progress.stop()
 
 
-def _check_reachable(target: OpenTarget, verify_tls: bool) -> None:
+def _check_reachable(target: OpenTarget, verify_tls: bool, limits: Limits) -> None:
     """Fail fast (exit 3) when nothing answers at the target address."""
+    timeout = httpx.Timeout(limits.idle_timeout_s, connect=limits.connect_timeout_s)
     try:
-        with httpx.Client(timeout=10, verify=verify_tls, trust_env=False) as client:
+        with httpx.Client(timeout=timeout, verify=verify_tls, trust_env=False) as client:
             client.get(target.base_url.rstrip("/") + "/models")
     except httpx.HTTPError as exc:
         raise TargetUnreachable(f"cannot reach {target.label}: {type(exc).__name__}") from None
@@ -182,9 +182,15 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
     if target.kind == "replay":
         model = model or ""
     elif not model:
-        model = discover_model(target.base_url, target.api_key, verify_tls=request.verify_tls)
+        model = discover_model(
+            target.base_url,
+            target.api_key,
+            request.limits.idle_timeout_s,
+            verify_tls=request.verify_tls,
+        )
+        model = redact(model, target.api_key)  # a hostile target could echo the key as an id
     else:
-        _check_reachable(target, request.verify_tls)
+        _check_reachable(target, request.verify_tls, request.limits)
     options = RunOptions(
         target=request.target,
         model=model,
@@ -193,19 +199,19 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         limits=request.limits,
         capabilities=request.capabilities,
         verify_tls=request.verify_tls,
+        embedding_model=request.embedding_model,
+        completion_model=request.completion_model,
         requests=request.requests,
         warmup=request.warmup,
         latency=dict(request.latency),
     )
     claimed = set(request.profiles)
-    apis = request.apis or (
-        frozenset(API_FAMILIES) if target.kind == "reference" else frozenset({"openai"})
-    )
+    apis = request.apis or select.default_apis(target.kind)
     plugin = ConformanceRun(
         options,
         RichProgress(console),
         target=target,
-        case_filter=lambda case: selected(case, plugin.catalog, apis, claimed),
+        case_filter=lambda case: select.selected(case, plugin.catalog, apis, claimed),
     )
     with _no_plugin_autoload(), _sigterm_as_interrupt():
         status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
@@ -234,6 +240,9 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         options={
             "concurrency": request.concurrency,
             "timeout_s": request.limits.timeout_s,
+            "idle_timeout_s": request.limits.idle_timeout_s,
+            "run_deadline_s": request.limits.run_deadline_s,
+            "max_body_bytes": request.limits.max_body_bytes,
             "api_key_env": request.api_key_env if request.api_key else None,
             "filter": request.keyword,
             "profiles": list(request.profiles),
@@ -274,32 +283,13 @@ def record_cassette(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     secrets = (target.api_key,) if target.api_key else ()
-    text = cassette.dumps(header, {cid: plugin.captures[cid] for cid in order}, secrets)
-    return {"path": path.name, "sha256": cassette.save(path, text)}
-
-
-def selected(case: Case, catalog: Catalog, apis: frozenset[str], claimed: set[str]) -> bool:
-    """Whether a run includes `case`: its API is tested and, when profiles are claimed, it
-    reports on one of them. Opt-in cases (latency, accuracy: they cost many requests) run
-    only when one of their profiles is claimed explicitly."""
-    if family_of(case.api) not in apis:
-        return False
-    profiles = case_profiles(case, catalog)
-    if OPT_IN_TAG in case.tags:
-        return bool(profiles & claimed)
-    return not claimed or bool(profiles & claimed)
-
-
-def case_profiles(case: Case, catalog: Catalog) -> set[str]:
-    """The profiles whose requirements a case's checks report on."""
-    reqs = {r for ref in case.checks for r in CHECKS[ref.name].requirements}
-    return {p for r in reqs if r in catalog.requirements for p in catalog.requirements[r].profiles}
+    digest = cassette.write(path, header, {cid: plugin.captures[cid] for cid in order}, secrets)
+    return {"path": path.name, "sha256": digest}
 
 
 def known_profiles() -> list[str]:
     """Every profile named in the packaged catalog."""
-    catalog = load_catalog(known_checks=known_checks())
-    return list(dict.fromkeys(p for r in catalog.requirements.values() for p in r.profiles))
+    return select.known_profiles(load_catalog(known_checks=known_checks()))
 
 
 def run_suite(request: RunRequest, console: Console) -> int:
@@ -311,8 +301,9 @@ def run_suite(request: RunRequest, console: Console) -> int:
         with guard:
             paths = write_reports(report, request.out_dir, request.formats)
     render_terminal(report, console, verbose=request.verbose)
-    for fmt, path in paths.items():
-        console.print(f"  {fmt:<6} report: {path}", highlight=False)
+    for fmt, written in paths.items():
+        more = f" (+{len(written) - 1} per-profile files)" if len(written) > 1 else ""
+        console.print(f"  {fmt:<8} report: {written[0]}{more}", highlight=False)
     if not report.info.complete:
         console.print("[yellow]The run was interrupted: the report is partial.[/]")
     if report.counts.get(Outcome.ERROR.value):

@@ -207,3 +207,16 @@ def test_keygen_sign_verify_cli(recorded: Path, tmp_path: Path) -> None:
     bad = invoke("verify", str(report), "--public-key", str(pub))
     assert bad.exit_code == 1
     assert "changed after it was signed" in bad.output
+
+
+@pytest.mark.parametrize("cut", range(1, 20))
+def test_key_split_across_chunks_is_scrubbed_and_chunks_kept(cut: int) -> None:
+    key = "sk-split-0123456789"
+    body = b'{"echo": "Bearer ' + key.encode() + b'", "more": "' + key.encode() + b'"}'
+    at = body.index(key.encode()) + cut
+    parts = [body[:at], body[at : at + 3], body[at + 3 :]]
+    out = cassette.scrub_chunks(parts, (key,))
+    assert len(out) == 3
+    joined = b"".join(out)
+    assert key.encode() not in joined
+    assert joined == body.replace(key.encode(), b"[REDACTED]")

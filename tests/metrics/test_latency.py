@@ -68,11 +68,11 @@ def test_summary_is_nearest_rank() -> None:
 
 
 @pytest.mark.parametrize(
-    ("threshold_ms", "expected"), [(40.0, Outcome.FAIL), (400.0, Outcome.PASS)]
+    ("threshold_ms", "expected"), [(80.0, Outcome.FAIL), (400.0, Outcome.PASS)]
 )
 def test_injected_delays_are_measured_and_gated(threshold_ms: float, expected: Outcome) -> None:
-    # 50 ms before the first token, 2 ms between tokens; ~12 tokens per answer.
-    app = create_app(ttft_delay_s=0.050, token_delay_s=0.002)
+    # 100 ms before the first token, 2 ms between tokens; ~12 tokens per answer.
+    app = create_app(ttft_delay_s=0.100, token_delay_s=0.002)
     report = run_against(
         app,
         api_key=None,
@@ -87,7 +87,7 @@ def test_injected_delays_are_measured_and_gated(threshold_ms: float, expected: O
     case = next(c for c in report.cases if c.case_id == "perf.stream_latency")
     lat = case.metrics["latency"]
     assert lat["ttft_ms"]["n"] == 299
-    assert 50.0 <= lat["ttft_ms"]["p50"] < 80.0  # generous: CI machines are busy
+    assert 100.0 <= lat["ttft_ms"]["p50"] < 130.0  # generous: CI machines are busy
     assert 2.0 <= lat["tpot_ms"]["p50"] < 4.0
     assert case.outcome is expected
     if expected is Outcome.FAIL:

@@ -17,11 +17,15 @@ from llmconform.model import (
     Finding,
     Level,
     Outcome,
+    ProfileResult,
+    ProfileVerdict,
     Requirement,
     RequirementResult,
     RunInfo,
     RunReport,
 )
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
 class Build:
@@ -89,6 +93,7 @@ class Build:
             "started_at": "2026-11-02T10:00:00Z",
             "finished_at": "2026-11-02T10:01:00Z",
             "options": {
+                "catalog_digest": DIGEST,
                 "concurrency": 4,
                 "timeout": 30.0,
                 "filters": ["chat-*"],
@@ -100,10 +105,19 @@ class Build:
         return RunInfo(**fields)
 
     @staticmethod
+    def profile(
+        name: str = "chat-core", verdict: ProfileVerdict = ProfileVerdict.CERTIFIED, **kw: Any
+    ) -> ProfileResult:
+        fields: dict[str, Any] = {"requirements": 3, "passed": 3}
+        fields.update(kw)
+        return ProfileResult(name=name, verdict=verdict, **fields)
+
+    @staticmethod
     def report(
         cases: tuple[CaseResult, ...] = (),
         requirements: tuple[RequirementResult, ...] = (),
         verdict: Outcome = Outcome.PASS,
+        profiles: tuple[ProfileResult, ...] = (),
         **info: Any,
     ) -> RunReport:
         counts: dict[str, int] = {}
@@ -115,6 +129,7 @@ class Build:
             requirements=requirements,
             verdict=verdict,
             counts=counts,
+            profiles=profiles,
         )
 
 
@@ -126,7 +141,12 @@ def build() -> type[Build]:
 
 @pytest.fixture
 def sample() -> RunReport:
-    """A mixed run: two APIs, every outcome, three requirement areas, one hostile message."""
+    """A mixed run: two APIs, every outcome, three requirement areas, four profile verdicts."""
+    return sample_report()
+
+
+def sample_report() -> RunReport:
+    """The `sample` fixture's report, for code that runs outside a fixture."""
     b = Build
     fail = b.finding(
         "CHAT-STREAM-004",
@@ -175,7 +195,37 @@ def sample() -> RunReport:
         b.requirement("CHAT-N-001", Outcome.UNSUPPORTED, ("chat.n2",), area="core"),
         b.requirement("RESP-001", Outcome.PASS, ("responses.basic",), area="responses"),
     )
-    return b.report(cases, requirements, Outcome.FAIL)
+    profiles = (
+        b.profile(
+            "chat-core",
+            ProfileVerdict.NOT_CERTIFIED,
+            requirements=4,
+            passed=1,
+            warned=1,
+            failed=1,
+            skipped=1,
+            failing=("CHAT-STREAM-004",),
+            reason="1 requirement(s) failed",
+        ),
+        b.profile("chat-streaming", ProfileVerdict.CERTIFIED, requirements=2, passed=2),
+        b.profile(
+            "errors-and-auth",
+            ProfileVerdict.INCONCLUSIVE,
+            requirements=2,
+            passed=1,
+            errored=1,
+            reason="MUST requirement(s) not tested or errored: ERR-001",
+        ),
+        b.profile(
+            "embeddings",
+            ProfileVerdict.NOT_TESTED,
+            requirements=1,
+            passed=0,
+            skipped=1,
+            reason="no requirement of this profile was tested",
+        ),
+    )
+    return b.report(cases, requirements, Outcome.FAIL, profiles)
 
 
 def with_message(report: RunReport, message: str) -> RunReport:

@@ -48,6 +48,7 @@ def test_document_carries_format_and_every_field(sample: RunReport) -> None:
         "format_version",
         "info",
         "verdict",
+        "profiles",
         "counts",
         "cases",
         "requirements",
@@ -78,7 +79,33 @@ def test_document_carries_format_and_every_field(sample: RunReport) -> None:
         "request_excerpt": "",
         "response_excerpt": "",
     }
+    assert doc["profiles"][0] == {
+        "name": "chat-core",
+        "verdict": "not-certified",
+        "reason": "1 requirement(s) failed",
+        "requirements": 4,
+        "passed": 1,
+        "warned": 1,
+        "failed": 1,
+        "skipped": 1,
+        "errored": 0,
+        "failing": ["CHAT-STREAM-004"],
+    }
+    assert [p["verdict"] for p in doc["profiles"]] == [
+        "not-certified",
+        "certified",
+        "inconclusive",
+        "not-tested",
+    ]
+    assert doc["info"]["options"]["catalog_digest"].startswith("sha256:")
     Draft202012Validator(_schema()).validate(doc)
+
+
+def test_profiles_round_trip_exactly(sample: RunReport) -> None:
+    back = loads(dumps(sample))
+    assert back.profiles == sample.profiles
+    assert all(isinstance(p.failing, tuple) for p in back.profiles)
+    assert [p.verdict for p in back.profiles] == [p.verdict for p in sample.profiles]
 
 
 def test_to_dict_does_not_share_options(sample: RunReport) -> None:
@@ -182,6 +209,16 @@ def test_bad_outcome_names_path(sample: RunReport) -> None:
         (lambda d: d["counts"].update(fail=-1), "$.counts.fail"),
         (lambda d: d["info"].update(complete="yes"), "$.info.complete"),
         (lambda d: d.pop("requirements"), "$"),
+        (lambda d: d.pop("profiles"), "$"),
+        (lambda d: d["profiles"][0].update(verdict="certified-ish"), "$.profiles[0].verdict"),
+        (lambda d: d["profiles"][1].update(passed=-1), "$.profiles[1].passed"),
+        (lambda d: d["profiles"][1].pop("failing"), "$.profiles[1]"),
+        (lambda d: d["profiles"][2].update(name=""), "$.profiles[2].name"),
+        (lambda d: d["profiles"][3].update(score=0.9), "$.profiles[3]"),
+        (
+            lambda d: d["info"]["options"].update(catalog_digest="md5:abc"),
+            "$.info.options.catalog_digest",
+        ),
     ],
 )
 def test_schema_rejects_tampered_documents(sample: RunReport, mutate: Any, where: str) -> None:

@@ -158,3 +158,20 @@ def test_declaration_and_trailing_newline(sample: RunReport) -> None:
     xml = render_junit(sample)
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites')
     assert xml.endswith("</testsuites>\n")
+
+
+def test_properties_carry_digest_and_profile_verdicts(sample: RunReport) -> None:
+    root = _parse(sample)
+    for suite in root.findall("testsuite"):
+        props = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
+        assert props["edition"] == "2026.11"
+        assert props["catalog_digest"] == "sha256:" + "0123456789abcdef" * 4
+        assert props["profile.chat-core"] == "not-certified"
+        assert props["profile.chat-streaming"] == "certified"
+        assert props["profile.embeddings"] == "not-tested"
+
+
+def test_hostile_profile_name_stays_well_formed(build: Any) -> None:
+    report = build.report((build.case("x"),), profiles=(build.profile('a"<&>\x00b'),))
+    props = {p.get("name") for p in _parse(report).findall(".//property")}
+    assert 'profile.a"<&>b' in props

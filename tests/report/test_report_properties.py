@@ -8,7 +8,9 @@ overrides.
 from __future__ import annotations
 
 import io
+import json
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,12 +22,24 @@ from llmconform.model import (
     Finding,
     Level,
     Outcome,
+    ProfileResult,
+    ProfileVerdict,
     Requirement,
     RequirementResult,
     RunInfo,
     RunReport,
 )
-from llmconform.report import dumps, loads, render_junit, render_terminal, summary_line
+from llmconform.report import (
+    dumps,
+    loads,
+    render_badges,
+    render_html,
+    render_junit,
+    render_markdown,
+    render_shields,
+    render_terminal,
+    summary_line,
+)
 
 _nasty = st.sampled_from(
     ["\x00", "\x08", "\x1b[2J", "\udcff", "\ufffe", "[bold]", "[/]", "<", "&", "\u202e", "\n"]
@@ -103,6 +117,20 @@ _info = st.builds(
     options=st.dictionaries(_text, _json, max_size=3),
     capabilities=st.lists(_text, max_size=3).map(tuple),
 )
+_count = st.integers(0, 500)
+_profile = st.builds(
+    ProfileResult,
+    name=_id,
+    verdict=st.sampled_from(list(ProfileVerdict)),
+    requirements=_count,
+    passed=_count,
+    warned=_count,
+    failed=_count,
+    skipped=_count,
+    errored=_count,
+    failing=st.lists(_text, max_size=3).map(tuple),
+    reason=_text,
+)
 reports = st.builds(
     RunReport,
     info=_info,
@@ -110,6 +138,7 @@ reports = st.builds(
     requirements=st.lists(_requirement, max_size=3).map(tuple),
     verdict=_outcome,
     counts=st.dictionaries(_text, st.integers(0, 1000), max_size=3),
+    profiles=st.lists(_profile, max_size=3).map(tuple),
 )
 _settings = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -144,3 +173,58 @@ def test_any_report_renders_on_a_terminal_without_escapes(report: RunReport, ver
     assert "\x00" not in text and "\u202e" not in text
     line = summary_line(report)
     assert "\n" not in line and "\x1b" not in line
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += [name for name, _ in attrs]
+
+
+@_settings
+@given(reports)
+def test_any_report_gives_safe_html_markdown_badges_and_shields(report: RunReport) -> None:
+    # One test for the four page renderers: generating hostile reports is the slow part.
+    _check_html(report)
+    _check_markdown(report)
+    _check_badges_and_shields(report)
+
+
+def _check_html(report: RunReport) -> None:
+    text = render_html(report)
+    text.encode("utf-8")  # no raw surrogate
+    parser = _Tags()
+    parser.feed(text)
+    parser.close()
+    assert not {"script", "img", "iframe", "object", "embed", "link"} & set(parser.tags)
+    assert not [a for a in parser.attrs if a.startswith("on") or a in ("src", "href")]
+    assert parser.tags.count("section") >= 1
+
+
+def _check_markdown(report: RunReport) -> None:
+    text = render_markdown(report)
+    text.encode("utf-8")
+    for raw in ("\x1b", "\x00", "\u202e", "\r", "`", "<script", "<img"):
+        assert raw not in text
+    # Target text never adds or removes table cells: every row of a table has its width.
+    width = 0
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            width = 0
+            continue
+        width = width or line.count("|")
+        assert line.count("|") == width, line
+
+
+def _check_badges_and_shields(report: RunReport) -> None:
+    badges = render_badges(report)
+    assert len(badges) == len({p.name for p in report.profiles}) + 1
+    for svg in badges.values():
+        ET.fromstring(svg.encode("utf-8"))
+    for doc in map(json.loads, render_shields(report).values()):
+        assert set(doc) == {"schemaVersion", "label", "message", "color"}

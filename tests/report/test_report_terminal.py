@@ -166,3 +166,57 @@ def test_verdict_label(build: Any, verdict: Outcome, complete: bool, label: str)
     report = build.report(verdict=verdict, complete=complete)
     assert verdict_label(report) == label
     assert label in _render(report)
+
+
+def _row_cells(text: str, first: str) -> list[str]:
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if cells and cells[0] == first:
+            return cells
+    raise AssertionError(f"no row {first!r}")
+
+
+def test_profile_table_sits_above_the_area_table(sample: RunReport) -> None:
+    text = _render(sample)
+    assert text.index("Profiles") < text.index("Requirements by area")
+    # columns: profile, verdict, passed, warned, failed, skipped, errored, reason
+    assert _row_cells(text, "chat-core") == [
+        "chat-core",
+        "not certified",
+        "1",
+        "1",
+        "1",
+        "1",
+        "·",
+        "1 requirement(s) failed",
+    ]
+    assert _row_cells(text, "chat-streaming")[:3] == ["chat-streaming", "certified", "2"]
+    assert _row_cells(text, "errors-and-auth")[1] == "inconclusive"
+    assert _row_cells(text, "embeddings")[1] == "not tested"
+
+
+def test_no_errored_column_when_nothing_errored(build: Any) -> None:
+    report = build.report(profiles=(build.profile("p", reason=""),))
+    header = next(line for line in _render(report).splitlines() if "profile" in line)
+    assert "skipped" in header and "errored" not in header
+
+
+def test_profile_verdicts_are_coloured(sample: RunReport, clean_env: pytest.MonkeyPatch) -> None:
+    text = _ansi(sample, force_terminal=True, color_system="standard")
+    assert "\x1b[1;32mcertified" in text  # green
+    assert "\x1b[1;31mnot certified" in text  # red
+    assert "\x1b[33minconclusive" in text  # yellow
+    assert "\x1b[2mnot tested" in text  # dim
+
+
+def test_header_shows_the_catalog_digest_next_to_the_edition(sample: RunReport, build: Any) -> None:
+    assert "edition 2026.11 (catalog sha256:0123456789ab)" in _render(sample)
+    bare = build.report(options={})
+    assert "edition 2026.11 (catalog digest not recorded)" in _render(bare)
+
+
+def test_hostile_profile_name_and_reason_are_inert(build: Any) -> None:
+    evil = build.profile("[red]x[/]\x1b[2J", reason="\u202e[link=http://e]y[/link]\nz")
+    text = _render(build.report(profiles=(evil,)))
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "[red]x[/]\\x1b[2J" in text

@@ -92,9 +92,11 @@ def evaluate(
     for ex in exchanges:
         if ex.capture.error or ex.capture.truncated:
             why = ex.capture.error or "the response exceeded the size limit and was cut"
+            if not 300 <= (ex.status or 0) < 400:  # a redirect message already says what it is
+                why = f"response broke off: {why}"
             findings.append(
                 _finding(
-                    Issue(TRANSPORT_REQUIREMENT, f"response broke off: {why}", exchange=ex.index),
+                    Issue(TRANSPORT_REQUIREMENT, why, exchange=ex.index),
                     "engine",
                     requirements,
                 )

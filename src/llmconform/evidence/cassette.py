@@ -20,7 +20,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,46 @@ def _scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
         if secret:
             data = data.replace(secret.encode(), REDACTED.encode())
     return data
+
+
+def scrub_chunks(chunks: Sequence[bytes], secrets: Iterable[str]) -> list[bytes]:
+    """Scrub secrets from a body kept as chunks, including a secret split across chunks.
+
+    Each occurrence is found in the joined body; its replacement goes into the chunk where
+    it starts and its remaining bytes are dropped from the chunks after, so the chunk count
+    (and so every timestamp) is kept.
+    """
+    joined = b"".join(chunks)
+    spans: list[tuple[int, int]] = []
+    for secret in secrets:
+        if not secret:
+            continue
+        needle = secret.encode()
+        start = joined.find(needle)
+        while start != -1:
+            spans.append((start, start + len(needle)))
+            start = joined.find(needle, start + len(needle))
+    if not spans:
+        return list(chunks)
+    spans.sort()
+    out: list[bytes] = []
+    pos = 0
+    for chunk in chunks:
+        end = pos + len(chunk)
+        piece = bytearray()
+        i = pos
+        while i < end:
+            span = next((sp for sp in spans if sp[0] <= i < sp[1]), None)
+            if span is None:
+                piece.append(joined[i])
+                i += 1
+                continue
+            if span[0] == i:
+                piece += REDACTED.encode()
+            i = min(span[1], end)
+        out.append(bytes(piece))
+        pos = end
+    return out
 
 
 def _scrub_text(text: str, secrets: Iterable[str]) -> str:
@@ -100,7 +140,10 @@ def encode_capture(
             "status": c.status,
             "headers": _headers(c.headers, secrets, redact_headers),
             "chunks": [
-                [ch.t_ns - c.t_sent_ns, _b64(_scrub_bytes(ch.data, secrets))] for ch in c.chunks
+                [ch.t_ns - c.t_sent_ns, _b64(data)]
+                for ch, data in zip(
+                    c.chunks, scrub_chunks([ch.data for ch in c.chunks], secrets), strict=True
+                )
             ],
             "t_headers_ns": None if c.t_headers_ns is None else c.t_headers_ns - c.t_sent_ns,
             "t_end_ns": None if c.t_end_ns is None else c.t_end_ns - c.t_sent_ns,
@@ -144,6 +187,23 @@ def decode_capture(data: Mapping[str, Any]) -> Capture:
         raise CassetteError(f"malformed exchange in cassette: {exc!r}") from None
 
 
+def _lines(
+    header: Mapping[str, Any],
+    cases: Mapping[str, list[Capture]],
+    secrets: tuple[str, ...],
+    redact_headers: frozenset[str],
+) -> Iterator[str]:
+    # ASCII-only lines: U+2028 and friends inside strings would otherwise look like line
+    # breaks to str.splitlines() and to many line-oriented tools.
+    yield json.dumps({"format": FORMAT, "version": VERSION, **header}, sort_keys=True) + "\n"
+    for case_id, captures in cases.items():
+        row = {
+            "case_id": case_id,
+            "exchanges": [encode_capture(c, secrets, redact_headers) for c in captures],
+        }
+        yield json.dumps(row, sort_keys=True) + "\n"
+
+
 def dumps(
     header: Mapping[str, Any],
     cases: Mapping[str, list[Capture]],
@@ -151,17 +211,31 @@ def dumps(
     redact_headers: frozenset[str] = frozenset(),
 ) -> str:
     """The cassette text: header line, then one line per case in the given order."""
-    head = {"format": FORMAT, "version": VERSION, **header}
-    # ASCII-only lines: U+2028 and friends inside strings would otherwise look like line
-    # breaks to str.splitlines() and to many line-oriented tools.
-    lines = [json.dumps(head, sort_keys=True)]
-    for case_id, captures in cases.items():
-        row = {
-            "case_id": case_id,
-            "exchanges": [encode_capture(c, secrets, redact_headers) for c in captures],
-        }
-        lines.append(json.dumps(row, sort_keys=True))
-    return "\n".join(lines) + "\n"
+    return "".join(_lines(header, cases, secrets, redact_headers))
+
+
+def write(
+    path: Path,
+    header: Mapping[str, Any],
+    cases: Mapping[str, list[Capture]],
+    secrets: tuple[str, ...] = (),
+    redact_headers: frozenset[str] = frozenset(),
+) -> str:
+    """Write a cassette case by case (never the whole text in memory), atomically;
+    returns its content hash."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cassette-")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            for line in _lines(header, cases, secrets, redact_headers):
+                fh.write(line)
+                digest.update(line.encode("ascii"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return "sha256:" + digest.hexdigest()
 
 
 def loads(text: str) -> Cassette:
@@ -193,20 +267,6 @@ def loads(text: str) -> Cassette:
 def sha256_file(path: Path) -> str:
     """The content hash recorded in the report for a cassette file."""
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def save(path: Path, text: str) -> str:
-    """Write atomically (temp file + rename); returns the content hash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cassette-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load(path: Path) -> Cassette:

@@ -5,6 +5,10 @@
   `ReportFormatError` (a `ValueError`).
 - `junit`: `render_junit` for CI dashboards.
 - `terminal`: `render_terminal` (rich) and `summary_line`.
+- `markdown`: `render_markdown`, sized for a GitHub job summary.
+- `html_report`: `render_html`, one self-contained page (no scripts, no network).
+- `badge`: `render_badges` (SVG) and `render_shields` (shields.io endpoint JSON), one file
+  for the run and one per profile.
 
 `write_reports` is the only function here that touches the file system.
 """
@@ -18,8 +22,11 @@ from pathlib import Path
 
 from llmconform.model import RunReport
 from llmconform.report._common import verdict_label
+from llmconform.report.badge import render_badges, render_shields
+from llmconform.report.html_report import render_html
 from llmconform.report.json_report import ReportFormatError, dumps, from_dict, loads, to_dict
 from llmconform.report.junit import render_junit
+from llmconform.report.markdown import render_markdown
 from llmconform.report.terminal import render_terminal, summary_line
 
 __all__ = [
@@ -28,7 +35,12 @@ __all__ = [
     "dumps",
     "from_dict",
     "loads",
+    "render_badges",
+    "render_files",
+    "render_html",
     "render_junit",
+    "render_markdown",
+    "render_shields",
     "render_terminal",
     "summary_line",
     "to_dict",
@@ -36,38 +48,59 @@ __all__ = [
     "write_reports",
 ]
 
-# Format name -> (file name, renderer).
-_WRITERS: dict[str, tuple[str, Callable[[RunReport], str]]] = {
-    "json": ("report.json", dumps),
-    "junit": ("junit.xml", render_junit),
+Renderer = Callable[[RunReport], dict[str, str]]
+
+
+def _one(name: str, render: Callable[[RunReport], str]) -> Renderer:
+    return lambda report: {name: render(report)}
+
+
+# Format name -> renderer giving file name -> text. File names never collide across formats.
+_WRITERS: dict[str, Renderer] = {
+    "json": _one("report.json", dumps),
+    "junit": _one("junit.xml", render_junit),
+    "markdown": _one("report.md", render_markdown),
+    "html": _one("report.html", render_html),
+    "badge": render_badges,
+    "shields": render_shields,
 }
 FORMATS: tuple[str, ...] = tuple(_WRITERS)
 
 
-def write_reports(report: RunReport, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
-    """Write the requested formats into `out_dir` (created if needed); return their paths.
+def render_files(report: RunReport, formats: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Format -> (file name -> text) for the requested formats, de-duplicated, order kept.
 
-    Each file is written to a temporary sibling and moved into place with `os.replace`, so
-    an interrupted run leaves either the previous file or the new one, never half of one.
-    Every format is rendered before anything is written, and an unknown format raises
-    `ValueError` before the directory is touched.
+    Pure; raises `ValueError` naming the allowed formats for an unknown one.
     """
     unknown = sorted({f for f in formats if f not in _WRITERS})
     if unknown:
         raise ValueError(
             f"unknown report format(s): {', '.join(unknown)}; allowed: {', '.join(FORMATS)}"
         )
-    rendered: dict[str, tuple[str, str]] = {}
-    for fmt in dict.fromkeys(formats):  # de-duplicated, order kept
-        name, render = _WRITERS[fmt]
-        rendered[fmt] = (name, render(report))
+    return {fmt: _WRITERS[fmt](report) for fmt in dict.fromkeys(formats)}
+
+
+def write_reports(
+    report: RunReport, out_dir: Path, formats: Sequence[str]
+) -> dict[str, list[Path]]:
+    """Write the requested formats into `out_dir` (created if needed); return their paths.
+
+    Most formats are one file; `badge` and `shields` write one for the run and one per
+    profile, hence a list per format. Each file is written to a temporary sibling and moved
+    into place with `os.replace`, so an interrupted run leaves either the previous file or
+    the new one, never half of one. Every format is rendered before anything is written,
+    and an unknown format raises `ValueError` before the directory is touched.
+    """
+    rendered = render_files(report, formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for fmt, (name, text) in rendered.items():
-        path = out_dir / name
-        _write_atomic(path, text.encode("utf-8"))
-        paths[fmt] = path
+    paths: dict[str, list[Path]] = {}
+    for fmt, files in rendered.items():
+        paths[fmt] = []
+        for name, text in files.items():
+            path = out_dir / name
+            _write_atomic(path, text.encode("utf-8"))
+            paths[fmt].append(path)
     return paths
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from llmconform.model import CaseResult, Outcome, RunReport
+from llmconform.model import CaseResult, Outcome, ProfileVerdict, RunInfo, RunReport
 
 # Display order of outcomes in tallies: the everyday ones first, the rare ones last.
 OUTCOME_ORDER: tuple[Outcome, ...] = (
@@ -48,6 +48,17 @@ def display_safe(text: str, *, limit: int | None = None) -> str:
     if limit is not None and len(shown) > limit:
         shown = shown[: max(limit - 1, 0)] + "…"
     return shown
+
+
+def multiline_safe(text: str) -> str:
+    r"""Like `display_safe`, but keeps line breaks (normalised to `\n`) and tabs."""
+    flat = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSAFE_DISPLAY.sub(_visible_escape, flat)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, ending with an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
 def _visible_escape(match: re.Match[str]) -> str:
@@ -111,3 +122,53 @@ def skip_reason(case: CaseResult) -> str:
         (f.message for f in case.findings if f.outcome is Outcome.UNSUPPORTED), ""
     )
     return f"unsupported: {detail}" if detail else "unsupported by the target"
+
+
+# Human wording of the profile verdicts (no emoji: job summaries and logs read them as words).
+PROFILE_WORDS: dict[ProfileVerdict, str] = {
+    ProfileVerdict.CERTIFIED: "certified",
+    ProfileVerdict.NOT_CERTIFIED: "not certified",
+    ProfileVerdict.INCONCLUSIVE: "inconclusive",
+    ProfileVerdict.NOT_TESTED: "not tested",
+}
+
+
+def catalog_digest(info: RunInfo) -> str:
+    """The catalog digest the run used (`sha256:…`), or "" when the report does not record it.
+
+    It identifies the exact requirement and case definitions behind an edition name, so every
+    renderer shows it next to the edition.
+    """
+    digest = info.options.get("catalog_digest")
+    return digest if isinstance(digest, str) else ""
+
+
+def short_digest(digest: str) -> str:
+    """`sha256:` and the first 12 hex digits, as `llmconform list` prints it."""
+    return digest[:19]
+
+
+def edition_text(info: RunInfo, *, short: bool = False) -> str:
+    """`2026.11 (catalog sha256:…)`; the digest part says so when it was not recorded."""
+    digest = catalog_digest(info)
+    if not digest:
+        return f"{info.edition} (catalog digest not recorded)"
+    return f"{info.edition} (catalog {short_digest(digest) if short else digest})"
+
+
+def nearest_rank(sorted_values: list[float], percent: int) -> float:
+    """The nearest-rank percentile of ascending, non-empty values (`percent` in 1..100).
+
+    The smallest value such that at least `percent`% of the values are less than or equal
+    to it: the value of rank ceil(percent/100 * n). Integer arithmetic, so p50 of four
+    values is exactly the second one.
+    """
+    if not sorted_values:
+        raise ValueError("no values")
+    rank = max(1, -(-percent * len(sorted_values) // 100))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def requirement_statements(report: RunReport) -> dict[str, str]:
+    """Requirement id -> statement, for renderers that show a finding next to its rule."""
+    return {rr.requirement.id: rr.requirement.statement for rr in report.requirements}

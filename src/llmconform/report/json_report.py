@@ -29,6 +29,8 @@ from llmconform.model import (
     Finding,
     Level,
     Outcome,
+    ProfileResult,
+    ProfileVerdict,
     Requirement,
     RequirementResult,
     RunInfo,
@@ -57,6 +59,7 @@ def to_dict(report: RunReport) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "info": _info_to_dict(report.info),
         "verdict": report.verdict.value,
+        "profiles": [_profile_to_dict(p) for p in report.profiles],
         "counts": _sorted_counts(report.counts),
         "cases": [_case_to_dict(c) for c in report.cases],
         "requirements": [_requirement_to_dict(r) for r in report.requirements],
@@ -74,6 +77,21 @@ def _info_to_dict(info: RunInfo) -> dict[str, Any]:
         "complete": info.complete,
         "options": _sorted_json(info.options),
         "capabilities": list(info.capabilities),
+    }
+
+
+def _profile_to_dict(p: ProfileResult) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "verdict": p.verdict.value,
+        "reason": p.reason,
+        "requirements": p.requirements,
+        "passed": p.passed,
+        "warned": p.warned,
+        "failed": p.failed,
+        "skipped": p.skipped,
+        "errored": p.errored,
+        "failing": list(p.failing),
     }
 
 
@@ -172,6 +190,22 @@ def from_dict(d: object) -> RunReport:
         requirements=tuple(_requirement_from_dict(r) for r in doc["requirements"]),
         verdict=Outcome(doc["verdict"]),
         counts=dict(doc["counts"]),
+        profiles=tuple(_profile_from_dict(p) for p in doc["profiles"]),
+    )
+
+
+def _profile_from_dict(p: dict[str, Any]) -> ProfileResult:
+    return ProfileResult(
+        name=p["name"],
+        verdict=ProfileVerdict(p["verdict"]),
+        requirements=p["requirements"],
+        passed=p["passed"],
+        warned=p["warned"],
+        failed=p["failed"],
+        skipped=p["skipped"],
+        errored=p["errored"],
+        failing=tuple(p["failing"]),
+        reason=p["reason"],
     )
 
 

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from llmconform.model import CaseResult, ExchangeSummary, Finding, Outcome, RunReport
-from llmconform.report._common import skip_reason, xml_safe
+from llmconform.report._common import catalog_digest, skip_reason, xml_safe
 
 _MESSAGE_LIMIT = 200
 
@@ -80,16 +80,18 @@ def _add_properties(suite: ET.Element, report: RunReport) -> None:
     props = ET.SubElement(suite, "properties")
     values = [
         ("edition", info.edition),
+        ("catalog_digest", catalog_digest(info)),
         ("version", info.llmconform_version),
         ("target", info.target),
         ("model", info.model),
         ("complete", "true" if info.complete else "false"),
         ("verdict", report.verdict.value),
+        *((f"profile.{p.name}", p.verdict.value) for p in report.profiles),
         ("started_at", info.started_at),
         ("capabilities", ",".join(info.capabilities)),
     ]
     for name, value in values:
-        ET.SubElement(props, "property", name=name, value=_attr(value))
+        ET.SubElement(props, "property", name=_attr(name), value=_attr(value))
 
 
 def _add_case(suite: ET.Element, case: CaseResult, api: str) -> None:

@@ -1,4 +1,4 @@
-"""The terminal summary (rich): header, per-area table, what failed, the verdict.
+"""The terminal summary (rich): header, per-profile and per-area tables, what failed, the verdict.
 
 Nothing a target sent is ever parsed as rich markup: untrusted strings go into `Text`
 objects (which rich never interprets) after `display_safe`, which also neutralises escape
@@ -14,11 +14,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from llmconform.model import CaseResult, Finding, Outcome, RequirementResult, RunReport
+from llmconform.model import (
+    CaseResult,
+    Finding,
+    Outcome,
+    ProfileResult,
+    ProfileVerdict,
+    RequirementResult,
+    RunReport,
+)
 from llmconform.report._common import (
     OUTCOME_ORDER,
+    PROFILE_WORDS,
     api_summaries,
     display_safe,
+    edition_text,
     skip_reason,
     summary_line,
     verdict_label,
@@ -34,6 +44,12 @@ _STYLE = {
     Outcome.SKIP: "dim",
     Outcome.UNSUPPORTED: "cyan",
 }
+_PROFILE_STYLE = {
+    ProfileVerdict.CERTIFIED: "bold green",
+    ProfileVerdict.NOT_CERTIFIED: "bold red",
+    ProfileVerdict.INCONCLUSIVE: "yellow",
+    ProfileVerdict.NOT_TESTED: "dim",
+}
 _MESSAGE_LIMIT = 240  # per finding line when not verbose
 _CASES_SHOWN = 5  # cases listed per failed requirement when not verbose
 
@@ -41,6 +57,8 @@ _CASES_SHOWN = 5  # cases listed per failed requirement when not verbose
 def render_terminal(report: RunReport, console: Console, *, verbose: bool = False) -> None:
     """Print a human summary of `report` on `console` (all findings when `verbose`)."""
     _header(report, console)
+    if report.profiles:
+        console.print(_profile_table(report.profiles))
     if report.requirements:
         console.print(_area_table(report.requirements))
     for line in api_summaries(report):
@@ -66,7 +84,7 @@ def _header(report: RunReport, console: Console) -> None:
         ("llmconform ", "bold"),
         display_safe(info.llmconform_version),
         " · edition ",
-        display_safe(info.edition),
+        display_safe(edition_text(info, short=True)),
     )
     state = Text("complete", style="green") if info.complete else Text("INCOMPLETE", "bold red")
     console.print(title)
@@ -84,6 +102,28 @@ def _timespan(report: RunReport) -> str:
         return ""
     end = f" → {display_safe(info.finished_at)}" if info.finished_at else ""
     return f" ({display_safe(info.started_at)}{end})"
+
+
+def _profile_table(profiles: tuple[ProfileResult, ...]) -> Table:
+    """One row per profile: its verdict, the requirement tallies behind it, and why."""
+    with_errors = any(p.errored for p in profiles)
+    table = Table(title="Profiles", title_justify="left")
+    table.add_column("profile")
+    table.add_column("verdict")
+    for name in ("passed", "warned", "failed", "skipped"):
+        table.add_column(name, justify="right")
+    if with_errors:
+        table.add_column("errored", justify="right")
+    table.add_column("reason")
+    for p in profiles:
+        counts = [p.passed, p.warned, p.failed, p.skipped] + ([p.errored] if with_errors else [])
+        table.add_row(
+            Text(display_safe(p.name)),
+            Text(PROFILE_WORDS[p.verdict], style=_PROFILE_STYLE[p.verdict]),
+            *(Text(str(n) if n else "·") for n in counts),
+            Text(display_safe(p.reason, limit=_MESSAGE_LIMIT)),
+        )
+    return table
 
 
 def _area_table(requirements: tuple[RequirementResult, ...]) -> Table:

@@ -1,0 +1,83 @@
+"""The key never survives in text a report shows: whole, escaped, encoded, or cut in half."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from llmconform.engine.executor import (
+    CaseWork,
+    Connection,
+    Limits,
+    execute,
+    redact,
+    redact_result,
+)
+from llmconform.model import CaseResult, ExchangeSummary, Finding, Level, Outcome, Request
+
+from server import KEY
+
+SLASHY = 'sk-ab/cd+ef"gh\\ij'  # a key whose JSON and URL forms differ from the key
+
+
+def test_whole_key_and_its_encoded_forms_are_redacted() -> None:
+    for text in (KEY, json.dumps(SLASHY), quote(SLASHY, safe=""), f"a {KEY} b {KEY} c"):
+        secret = KEY if KEY in text else SLASHY
+        out = redact(text, secret)
+        assert secret not in out and json.dumps(SLASHY)[1:-1] not in out
+        assert quote(SLASHY, safe="") not in out and "[REDACTED]" in out
+
+
+def test_key_cut_by_an_excerpt_is_redacted_at_either_end() -> None:
+    assert redact("Authorization: Bearer " + KEY[:12], KEY) == "Authorization: Bearer [REDACTED]"
+    assert redact(KEY[-10:] + " trailing", KEY) == "[REDACTED] trailing"
+    assert redact("ends in sk-ho", KEY) == "ends in sk-ho"  # five characters say nothing
+
+
+def test_nothing_to_redact_leaves_text_alone() -> None:
+    assert redact("plain text", None) == "plain text"
+    assert redact("plain text", "") == "plain text"
+    assert redact("plain text", KEY) == "plain text"
+
+
+@given(st.text(max_size=80), st.text(max_size=80), st.integers(0, len(KEY)))
+def test_no_piece_of_six_or_more_key_characters_survives_at_the_edges(
+    before: str, after: str, cut: int
+) -> None:
+    # An excerpt cut anywhere through an embedded key.
+    text = (before + KEY + after)[: len(before) + cut]
+    out = redact(text, KEY)
+    assert KEY not in out
+    tail = KEY[:cut]
+    if cut >= 6:
+        assert not out.endswith(tail)
+
+
+def test_redact_result_cleans_every_text_field() -> None:
+    echoed = f"echo: Bearer {KEY}"
+    result = CaseResult(
+        "c",
+        "title",
+        "openai-chat",
+        Outcome.FAIL,
+        findings=(Finding("HTTP-001", Level.MUST, "http.ok", echoed, Outcome.FAIL, echoed),),
+        reason=echoed,
+        exchanges=(ExchangeSummary("POST", echoed, 400, 1.0, 10, echoed, echoed, echoed),),
+    )
+    clean = redact_result(result, KEY)
+    assert KEY not in repr(clean)
+    assert clean.findings[0].message == "echo: Bearer [REDACTED]"
+    assert redact_result(result, None) is result
+
+
+def test_url_with_the_key_in_an_httpx_error_is_redacted() -> None:
+    # An invalid URL that carries the key: httpx quotes the host in its error message.
+    conn = Connection(f"http://[{KEY}]/v1", KEY)
+    limits = Limits(timeout_s=1, connect_timeout_s=0.5, idle_timeout_s=0.5)
+    capture = execute([CaseWork("c", (Request("GET", "/models"),))], conn, limits, 1)["c"][0]
+    assert capture.status is None and capture.error
+    assert "InvalidURL" in capture.error and "--target" in capture.error
+    assert KEY not in capture.error and "[REDACTED]" in capture.error
