@@ -24,9 +24,25 @@ def start_run(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     out = tmp_path / "reports"
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llmconform", "run", "--target", "asgi:slow_target:app",
-         "--model", "llmconform-reference", "--concurrency", "8", "--out", str(out)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "llmconform",
+            "run",
+            "--target",
+            "asgi:slow_target:app",
+            "--model",
+            "llmconform-reference",
+            "--concurrency",
+            "8",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     return proc, out
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from support import TEST_KEY, RunAgainst
-
 from llmconform.model import Outcome
 from llmconform.reference.app import create_app
+
+from support import TEST_KEY, RunAgainst
 
 # Profiles whose cases are opt-in (they cost many requests): not part of a default run.
 OPT_IN_PROFILES = {"performance", "accuracy"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from anthropic_faults import BearerOnly, broken
 
 from llmconform.engine.plan import ALL_CAPABILITIES
 from llmconform.model import Outcome
 
+from anthropic_faults import BearerOnly, broken
 from support import TEST_KEY, RunAgainst, outcomes
 
 STREAMS = {

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from responses_faults import FAULTS
 
 from llmconform.model import Outcome
 from llmconform.reference.app import create_app
 
 from broken_servers import BrokenApp, Fault
+from responses_faults import FAULTS
 from support import TEST_KEY, RunAgainst, outcomes
 
 CAPABILITIES = frozenset(

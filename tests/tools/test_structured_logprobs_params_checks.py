@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from capture_kit import capture, chunk, completion, reqs, run
 
 SCHEMA = {

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tool_faults import FAULTS, UnknownFieldRejecter
 
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.model import Outcome
 
 from broken_servers import BrokenApp
 from support import TEST_KEY, RunAgainst, outcomes
+from tool_faults import FAULTS, UnknownFieldRejecter
 
 CAPABILITIES = CORE_CAPABILITIES | {
     "auth",

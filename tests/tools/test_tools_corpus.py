@@ -4,10 +4,10 @@ fragment checks, and the known offenders in the corpus are caught for the reason
 from __future__ import annotations
 
 import pytest
-from capture_kit import reqs, run
 
 from llmconform.model import BodyChunk, Capture, Request
 
+from capture_kit import reqs, run
 from support import CORPUS
 
 STREAMS = CORPUS / "chat-stream"

@@ -11,11 +11,11 @@ from typing import Any, Literal
 import openai
 import pytest
 from pydantic import BaseModel
-from tool_faults import FAULTS
 
 from llmconform.reference import RunningServer, create_app, serve_in_thread
 
 from broken_servers import BrokenApp
+from tool_faults import FAULTS
 
 MODEL = "llmconform-reference"
 KEY = "sk-llmconform-sdk-test-0123456789"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from core_helpers import T0, capture, chunk, completion, reqs, run_check, stream_capture
 
 from llmconform.checks import IssueKind, Unverifiable
+
+from core_helpers import T0, capture, chunk, completion, reqs, run_check, stream_capture
 
 MSGS = [{"role": "user", "content": "hi"}]
 

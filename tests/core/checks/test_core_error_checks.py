@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from core_helpers import capture, completion, reqs, run_check
 
 from llmconform.checks import Unverifiable
+
+from core_helpers import capture, completion, reqs, run_check
 
 ENVELOPE = {
     "error": {

@@ -6,10 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from core_helpers import T0, capture, chunk, good_stream, reqs, run_check, sse, stream_capture
 
 from llmconform.checks import IssueKind
 from llmconform.model import BodyChunk
+
+from core_helpers import T0, capture, chunk, good_stream, reqs, run_check, sse, stream_capture
 
 USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
 ERROR = {

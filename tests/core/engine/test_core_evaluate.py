@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from core_helpers import T0, capture, completion
 
 from llmconform.checks import CheckContext, Issue, IssueKind, Unverifiable, check
 from llmconform.engine.evaluate import TRANSPORT_REQUIREMENT, evaluate, skipped, summarize
 from llmconform.model import Case, CheckRef, Level, Outcome, Requirement
+
+from core_helpers import T0, capture, completion
 
 REQS = {
     r.id: r
