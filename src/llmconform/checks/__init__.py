@@ -4,6 +4,7 @@ Importing this package registers every check; `CHECKS` maps names to `CheckSpec`
 """
 
 from llmconform.checks import (
+    accuracy,
     anthropic,
     chat,
     completions,
@@ -31,6 +32,7 @@ __all__ = [
     "Issue",
     "IssueKind",
     "Unverifiable",
+    "accuracy",
     "anthropic",
     "chat",
     "chat_scenarios",
