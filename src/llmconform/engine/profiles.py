@@ -40,7 +40,9 @@ def judge_profile(
         for r in mine
         if r.requirement.level is Level.MUST and r.outcome in (Outcome.SKIP, Outcome.ERROR)
     ]
-    tested = [r for r in mine if r.outcome is not Outcome.SKIP]
+    # A requirement a case checked but could not decide (too few samples) is "skip" with
+    # covering cases: tested, undecided. Only one no case covered is untested.
+    tested = [r for r in mine if r.outcome is not Outcome.SKIP or r.cases]
     if failing:
         verdict, reason = ProfileVerdict.NOT_CERTIFIED, f"{len(failing)} requirement(s) failed"
     elif not tested:

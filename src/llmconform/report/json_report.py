@@ -123,6 +123,7 @@ def _case_to_dict(case: CaseResult) -> dict[str, Any]:
         "requirements": list(case.requirements),
         "findings": [_finding_to_dict(f) for f in case.findings],
         "exchanges": [_exchange_to_dict(e) for e in case.exchanges],
+        "metrics": _sorted_json(case.metrics),
     }
 
 
@@ -243,6 +244,7 @@ def _case_from_dict(c: dict[str, Any]) -> CaseResult:
             )
             for e in c["exchanges"]
         ),
+        metrics=copy.deepcopy(c.get("metrics", {})),
     )
 
 

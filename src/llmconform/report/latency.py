@@ -88,6 +88,8 @@ class _Scale:
             return [10.0**e for e in range(first, last + 1) if self.low <= e <= self.high]
         # Round steps (1, 2 or 5 times a power of ten): four to six of them.
         raw = self.high / 6
+        if not raw > 1e-9:  # all samples (near) zero: nothing finer than a picosecond to mark
+            return [0.0]
         power = 10.0 ** math.floor(math.log10(raw))
         step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
         return [step * i for i in range(int(self.high / step) + 1)]
