@@ -59,6 +59,7 @@ class RunOptions:
     requests: int = 100  # samples per repeated (latency) case
     warmup: int = 3  # leading samples discarded
     latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
+    accuracy_thresholds: dict[str, float] = field(default_factory=dict)  # per fixture set
 
 
 class Progress:
@@ -154,7 +155,10 @@ class ConformanceRun:
         self.results: dict[str, CaseResult] = {}
         self.capabilities: frozenset[str] = frozenset()
         self.interrupted = False
-        self.settings: dict[str, Any] = {"latency": {**options.latency, "warmup": options.warmup}}
+        self.settings: dict[str, Any] = {
+            "latency": {**options.latency, "warmup": options.warmup},
+            "accuracy": {"thresholds": dict(options.accuracy_thresholds)},
+        }
         self._samples: dict[str, dict[int, list[Capture]]] = {}
         self.cassette: Cassette | None = None
         self._stack = ExitStack()

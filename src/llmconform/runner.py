@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from llmconform import EDITION, __version__
@@ -27,12 +29,18 @@ from llmconform.checks import known_checks
 from llmconform.engine import select
 from llmconform.engine.aggregate import build_report, exit_code
 from llmconform.engine.executor import Limits, redact
+from llmconform.engine.waivers import (
+    apply_waivers,
+    compare_with_baseline,
+    dump_baseline,
+    waived_requirements,
+)
 from llmconform.evidence import cassette
 from llmconform.metrics.latency import PRESETS
 from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
 from llmconform.pytest_plugin import Progress as ProgressHooks
-from llmconform.report import render_terminal, write_reports
+from llmconform.report import dumps, render_terminal, summary_line, verdict_label, write_reports
 from llmconform.targets import OpenTarget, TargetUnreachable, discover_model, open_target
 
 
@@ -61,6 +69,12 @@ class RunRequest:
     warmup: int = 3
     latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
     record: Path | None = None  # write a cassette of every exchange here
+    waivers: tuple[dict[str, Any], ...] = ()  # validated by config.parse_waivers
+    baseline: frozenset[str] | None = None  # case ids known to fail (CI gating only)
+    write_baseline: Path | None = None
+    quiet: bool = False  # only the verdict line
+    json_out: bool = False  # the JSON report on stdout, nothing else
+    accuracy_thresholds: dict[str, float] = field(default_factory=dict)
 
 
 class RunUsageError(ValueError):
@@ -204,6 +218,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         requests=request.requests,
         warmup=request.warmup,
         latency=dict(request.latency),
+        accuracy_thresholds=dict(request.accuracy_thresholds),
     )
     claimed = set(request.profiles)
     apis = request.apis or select.default_apis(target.kind)
@@ -226,6 +241,9 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             "joined with and/or/not, e.g. 'stream and not n_choices'"
         )
     results: list[CaseResult] = list(plugin.results.values())
+    waiver_status: list[dict[str, Any]] = []
+    if request.waivers:
+        results, waiver_status = apply_waivers(results, request.waivers, datetime.now(UTC).date())
     evidence: dict[str, str] = {}
     if request.record is not None:
         evidence = record_cassette(request.record, plugin, target, model)
@@ -254,6 +272,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             "verify_tls": request.verify_tls,
             "catalog_digest": plugin.catalog.digest(),
             "cassette": evidence or None,
+            "waivers": waiver_status,
             "transport": target.kind,
         },
         capabilities=tuple(sorted(plugin.capabilities)),
@@ -264,6 +283,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         plugin.catalog.requirements,
         strict=request.strict,
         profiles=request.profiles or None,
+        waived=waived_requirements(waiver_status),
     )
 
 
@@ -294,18 +314,47 @@ def known_profiles() -> list[str]:
 
 def run_suite(request: RunRequest, console: Console) -> int:
     """The whole `llmconform run`: returns the process exit code."""
+    progress_console = console if not (request.quiet or request.json_out) else _silent()
     with open_target(request.target, request.api_key) as target:
-        report = execute_run(request, target, console)
+        report = execute_run(request, target, progress_console)
         # Written before the target is stopped, and shielded from a second interrupt.
         guard = _second_interrupt_quits() if not report.info.complete else contextlib.nullcontext()
         with guard:
             paths = write_reports(report, request.out_dir, request.formats)
+            if request.write_baseline is not None:
+                request.write_baseline.write_text(dump_baseline(report), encoding="utf-8")
+    code = 3 if not report.info.complete else exit_code(report)
+    notes: list[str] = []
+    if request.baseline is not None and report.info.complete:
+        new, stale = compare_with_baseline(report, set(request.baseline))
+        notes += [f"new failure (not in the baseline): {cid}" for cid in new]
+        notes += [f"stale baseline entry (it passes now; remove it): {cid}" for cid in stale]
+        code = 1 if new or stale else 0
+    for w in report.info.options.get("waivers") or []:
+        if w.get("status") == "expired":
+            notes.append(f"waiver for {w['requirement']} expired on {w['expires']}: ignored")
+    if request.json_out:
+        console.file.write(dumps(report))
+        return code
+    if request.quiet:
+        console.print(
+            f"{verdict_label(report)}: {summary_line(report)}", highlight=False, soft_wrap=True
+        )
+        return code
     render_terminal(report, console, verbose=request.verbose)
     for fmt, written in paths.items():
         more = f" (+{len(written) - 1} per-profile files)" if len(written) > 1 else ""
         console.print(f"  {fmt:<8} report: {written[0]}{more}", highlight=False)
+    for note in notes:
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+    if request.baseline is not None:
+        console.print(f"baseline: exit code {code} (the report itself is unchanged)")
     if not report.info.complete:
         console.print("[yellow]The run was interrupted: the report is partial.[/]")
     if report.counts.get(Outcome.ERROR.value):
         console.print("[yellow]Some cases could not be run (error): see the report.[/]")
-    return 3 if not report.info.complete else exit_code(report)
+    return code
+
+
+def _silent() -> Console:
+    return Console(file=open(os.devnull, "w"))

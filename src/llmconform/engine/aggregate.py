@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 from llmconform.engine.profiles import judge_profiles
 from llmconform.model import (
@@ -63,6 +64,7 @@ def build_report(
     *,
     strict: bool = False,
     profiles: Sequence[str] | None = None,
+    waived: AbstractSet[str] = frozenset(),
 ) -> RunReport:
     """The run report renderers consume; `profiles` are the claimed ones (default: all)."""
     counts = Counter(c.outcome.value for c in cases)
@@ -73,7 +75,9 @@ def build_report(
         requirements=req_results,
         verdict=verdict(cases, info.complete),
         counts={o.value: counts.get(o.value, 0) for o in Outcome},
-        profiles=judge_profiles(req_results, strict=strict, complete=info.complete, only=profiles),
+        profiles=judge_profiles(
+            req_results, strict=strict, complete=info.complete, only=profiles, waived=waived
+        ),
     )
 
 

@@ -11,6 +11,7 @@ A profile is the set of requirements that name it. Its verdict:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from llmconform.model import Level, Outcome, ProfileResult, ProfileVerdict, RequirementResult
 
@@ -26,8 +27,10 @@ def judge_profile(
     *,
     strict: bool = False,
     complete: bool = True,
+    waived: AbstractSet[str] = frozenset(),
 ) -> ProfileResult:
-    """The verdict of profile `name` over the run's requirement results."""
+    """The verdict of profile `name` over the run's requirement results; a waived MUST
+    requirement never certifies."""
     mine = [r for r in results if name in r.requirement.profiles]
     count = {o: sum(1 for r in mine if r.outcome is o) for o in Outcome}
     failing = tuple(
@@ -43,8 +46,16 @@ def judge_profile(
     # A requirement a case checked but could not decide (too few samples) is "skip" with
     # covering cases: tested, undecided. Only one no case covered is untested.
     tested = [r for r in mine if r.outcome is not Outcome.SKIP or r.cases]
+    waived_must = [
+        r.requirement.id
+        for r in mine
+        if r.requirement.id in waived and r.requirement.level is Level.MUST
+    ]
+    failing = tuple(dict.fromkeys([*failing, *waived_must]))
     if failing:
         verdict, reason = ProfileVerdict.NOT_CERTIFIED, f"{len(failing)} requirement(s) failed"
+        if waived_must:
+            reason += f" (waived MUST: {', '.join(waived_must)}; a waiver never certifies)"
     elif not tested:
         verdict, reason = ProfileVerdict.NOT_TESTED, "no requirement of this profile was tested"
     elif untested_must:
@@ -74,7 +85,10 @@ def judge_profiles(
     strict: bool = False,
     complete: bool = True,
     only: Sequence[str] | None = None,
+    waived: AbstractSet[str] = frozenset(),
 ) -> tuple[ProfileResult, ...]:
     """Verdicts for the claimed profiles (`only`), or for every profile."""
     names = list(only) if only else profile_names(results)
-    return tuple(judge_profile(n, results, strict=strict, complete=complete) for n in names)
+    return tuple(
+        judge_profile(n, results, strict=strict, complete=complete, waived=waived) for n in names
+    )

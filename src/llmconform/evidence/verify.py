@@ -6,6 +6,7 @@ report is exactly what the evidence and this edition's checks produce.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -14,6 +15,7 @@ from llmconform.catalog import Catalog
 from llmconform.engine.aggregate import build_report
 from llmconform.engine.evaluate import evaluate
 from llmconform.engine.plan import skip_reason
+from llmconform.engine.waivers import apply_waivers, waived_requirements
 from llmconform.evidence.cassette import Cassette
 from llmconform.model import CaseResult, Finding, Outcome, RunReport
 
@@ -100,9 +102,15 @@ def verify_report(
             )
             continue
         result = evaluate(case, captures, catalog.requirements, info.model, settings)
-        result = replace(result, duration_ms=reported.duration_ms)
-        diffs += _compare_case(reported, result)
-        recomputed.append(result)
+        recomputed.append(replace(result, duration_ms=reported.duration_ms))
+
+    # The run's waivers, as recorded, apply again (their expiry was judged at run time).
+    recorded_waivers = [w for w in opts.get("waivers") or [] if w.get("status") != "expired"]
+    recomputed, _ = apply_waivers(recomputed, recorded_waivers, dt.date.min)
+    by_id = {c.case_id: c for c in recomputed}
+    for reported in report.cases:
+        if reported.case_id in by_id:
+            diffs += _compare_case(reported, by_id[reported.case_id])
 
     rebuilt = build_report(
         info,
@@ -110,6 +118,7 @@ def verify_report(
         catalog.requirements,
         strict=bool(opts.get("strict")),
         profiles=list(opts.get("profiles") or []) or None,
+        waived=waived_requirements(opts.get("waivers") or []),
     )
     if rebuilt.verdict is not report.verdict:
         diffs.append(

@@ -1,0 +1,140 @@
+"""llmconform.yaml (precedence, validation), waivers and CI baselines from the outside."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from llmconform.cli import main
+from llmconform.config import ConfigError, default_map, parse_config
+
+from broken_servers import no_done_app  # noqa: F401  (importable as asgi:broken_servers:…)
+
+TODAY = dt.date.today()
+
+
+def run_in(folder: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    cwd = Path.cwd()
+    try:
+        os.chdir(folder)
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("concurency: 2\n", "unknown key 'concurency'"),
+        ("concurrency: zero\n", "concurrency must be a positive integer"),
+        ("capabilities: n\n", "capabilities must be a list"),
+        ("waivers: [{requirement: X}]\n", "exactly the keys requirement, reason, expires"),
+        ("waivers: [{requirement: X, reason: r, expires: soon}]\n", "YYYY-MM-DD"),
+        ("- a\n- b\n", "mapping"),
+        ("a: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_config_is_one_clear_error(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        parse_config(text, "llmconform.yaml")
+
+
+def test_config_maps_to_option_defaults() -> None:
+    cfg = parse_config("requests: 50\nconcurrency: 2\nwaivers: []\n")
+    assert default_map(cfg) == {"n_requests": 50, "concurrency": 2}
+
+
+def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
+    (tmp_path / "llmconform.yaml").write_text("concurrency: 3\nout: from-file\n")
+    r = run_in(tmp_path, "run", "-k", "models.list", "--json")
+    assert json.loads(r.output)["info"]["options"]["concurrency"] == 3
+    r = run_in(tmp_path, "run", "-k", "models.list", "--json", env={"LLMCONFORM_CONCURRENCY": "5"})
+    assert json.loads(r.output)["info"]["options"]["concurrency"] == 5
+    r = run_in(
+        tmp_path,
+        "run",
+        "-k",
+        "models.list",
+        "--json",
+        "--concurrency",
+        "7",
+        env={"LLMCONFORM_CONCURRENCY": "5"},
+    )
+    assert json.loads(r.output)["info"]["options"]["concurrency"] == 7
+    assert (tmp_path / "from-file" / "report.json").is_file()
+
+
+def test_bad_config_file_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("timeout: -1\n")
+    r = run_in(tmp_path, "run", "--config", "bad.yaml")
+    assert r.exit_code == 2 and "timeout must be" in r.output
+
+
+def test_init_writes_a_valid_starter(tmp_path: Path) -> None:
+    assert run_in(tmp_path, "init").exit_code == 0
+    parse_config((tmp_path / "llmconform.yaml").read_text())
+    assert run_in(tmp_path, "init").exit_code == 2  # no silent overwrite
+
+
+def _broken_run(tmp_path: Path, *extra: str) -> tuple[Result, dict]:  # type: ignore[type-arg]
+    r = run_in(
+        tmp_path,
+        "run",
+        "--target",
+        "asgi:broken_servers:no_done_app",
+        "-k",
+        "stream.basic or chat.basic",
+        "--out",
+        "out",
+        *extra,
+    )
+    return r, json.loads((tmp_path / "out" / "report.json").read_text())
+
+
+def test_waiver_shows_waived_and_never_certifies(tmp_path: Path) -> None:
+    until = (TODAY + dt.timedelta(days=30)).isoformat()
+    (tmp_path / "llmconform.yaml").write_text(
+        f"waivers:\n  - {{requirement: STREAM-003, reason: fix in 2.4, expires: {until}}}\n"
+    )
+    r, report = _broken_run(tmp_path)
+    assert r.exit_code == 0, r.output
+    case = next(c for c in report["cases"] if c["case_id"] == "stream.basic")
+    assert case["outcome"] == "warn"
+    assert any(f["message"].startswith("WAIVED (fix in 2.4") for f in case["findings"])
+    streaming = next(p for p in report["profiles"] if p["name"] == "chat-streaming")
+    assert (
+        streaming["verdict"] == "not-certified" and "waiver never certifies" in streaming["reason"]
+    )
+    assert report["info"]["options"]["waivers"][0]["status"] == "applied"
+    verified = run_in(tmp_path, "verify", "out/report.json", "--allow-filtered")
+    assert verified.exit_code == 0, verified.output
+
+
+def test_expired_waiver_is_ignored_and_said_so(tmp_path: Path) -> None:
+    (tmp_path / "llmconform.yaml").write_text(
+        "waivers:\n  - {requirement: STREAM-003, reason: old, expires: 2020-01-01}\n"
+    )
+    r, report = _broken_run(tmp_path)
+    assert r.exit_code == 1
+    assert "expired on 2020-01-01" in r.output
+    assert report["info"]["options"]["waivers"][0]["status"] == "expired"
+
+
+def test_baseline_changes_only_the_exit_code(tmp_path: Path) -> None:
+    r, _ = _broken_run(tmp_path, "--write-baseline", "known.yaml")
+    assert r.exit_code == 1
+    assert "stream.basic" in (tmp_path / "known.yaml").read_text()
+    r, report = _broken_run(tmp_path, "--baseline", "known.yaml")
+    assert r.exit_code == 0, r.output
+    assert report["verdict"] == "fail"  # the report itself is unchanged
+    (tmp_path / "stale.yaml").write_text("known_failures: [stream.basic, chat.basic]\n")
+    r, _ = _broken_run(tmp_path, "--baseline", "stale.yaml")
+    assert r.exit_code == 1 and "stale baseline entry" in r.output and "chat.basic" in r.output
+    (tmp_path / "empty.yaml").write_text("known_failures: []\n")
+    r, _ = _broken_run(tmp_path, "--baseline", "empty.yaml")
+    assert r.exit_code == 1 and "new failure" in r.output
