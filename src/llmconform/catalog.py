@@ -20,6 +20,9 @@ import yaml
 
 from llmconform.model import Case, CheckRef, Level, Requirement
 
+# libyaml's safe loader is ~7x faster than the pure-Python one; same documents.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _REQUIREMENT_KEYS = {"id", "level", "statement", "spec", "rationale", "profiles"}
 _CASE_KEYS = {"id", "title", "api", "steps", "checks", "requires", "scenario", "tags"}
 _FILE_KEYS = {"area", "api", "requirements", "cases"}
@@ -85,7 +88,7 @@ def load_catalog(
     for path in files:
         rel = path.relative_to(root).as_posix()
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
         except yaml.YAMLError as exc:
             raise CatalogError(f"{rel}: not valid YAML: {exc}") from exc
         for req in _parse_requirements(doc, rel):

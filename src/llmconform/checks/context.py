@@ -85,30 +85,28 @@ class Exchange:
         return None
 
     @cached_property
-    def payloads(self) -> list[StreamPayload]:
-        """Parsed JSON payloads of the events before `[DONE]` (unparseable ones are skipped)."""
-        out: list[StreamPayload] = []
-        for i, ev in enumerate(self.events):
-            if i == self.done_index:
-                break
-            try:
-                out.append(StreamPayload(i, json.loads(ev.data)))
-            except json.JSONDecodeError:
-                continue
-        return out
-
-    @cached_property
-    def bad_payloads(self) -> list[tuple[int, str]]:
-        """(event index, excerpt) of events before `[DONE]` whose data is not JSON."""
+    def _parsed(self) -> tuple[list[StreamPayload], list[tuple[int, str]]]:
+        # One pass over the events: every data payload is parsed exactly once.
+        good: list[StreamPayload] = []
         bad: list[tuple[int, str]] = []
         for i, ev in enumerate(self.events):
             if i == self.done_index:
                 break
             try:
-                json.loads(ev.data)
+                good.append(StreamPayload(i, json.loads(ev.data)))
             except json.JSONDecodeError:
                 bad.append((i, ev.data[:80]))
-        return bad
+        return good, bad
+
+    @property
+    def payloads(self) -> list[StreamPayload]:
+        """Parsed JSON payloads of the events before `[DONE]` (unparseable ones are skipped)."""
+        return self._parsed[0]
+
+    @property
+    def bad_payloads(self) -> list[tuple[int, str]]:
+        """(event index, excerpt) of events before `[DONE]` whose data is not JSON."""
+        return self._parsed[1]
 
     @cached_property
     def chunk_objects(self) -> list[dict[str, Any]]:

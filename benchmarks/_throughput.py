@@ -1,0 +1,167 @@
+"""Figure 1: a run costs about what the target costs.
+
+Every request to the target is delayed by a known amount (slept in the target before it
+answers), so the target's own cost is known exactly: ideal wall = requests x delay ÷
+concurrency. Measured against that, and against a minimal hand-written client sending the
+very same requests (recorded by the target) with the same concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+
+import httpx
+from _common import KEY, MODEL, Row, Size, chat_request
+from _servers import Recorded, ServerProcess, ServerSpec
+from rich.console import Console
+
+from llmconform.engine.executor import CaseWork, Connection, Limits, execute
+from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES
+from llmconform.runner import RunRequest, execute_run
+from llmconform.targets import OpenTarget
+
+GOAL = 1.10
+
+
+async def _replay(log: list[Recorded], base_url: str, concurrency: int) -> None:
+    """The baseline: asyncio + httpx.AsyncClient + a semaphore, nothing else."""
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False) as client:
+
+        async def one(r: Recorded) -> None:
+            async with gate:
+                response = await client.request(
+                    r.method, base_url + r.path, headers=list(r.headers), content=r.body or None
+                )
+                await response.aread()
+
+        await asyncio.gather(*(one(r) for r in log))
+
+
+def hand_client_wall(log: list[Recorded], base_url: str, concurrency: int) -> float:
+    """Seconds the hand-written client takes to send `log` at `concurrency`."""
+    t0 = time.perf_counter()
+    asyncio.run(_replay(log, base_url, concurrency))
+    return time.perf_counter() - t0
+
+
+def executor_rows(size: Size) -> list[Row]:
+    """The engine alone: N identical non-stream requests, each delayed by the target.
+
+    The target is a canned answer (no CPU to speak of), so what exceeds the delays is the
+    client's cost plus loopback HTTP, which the hand-written client pays as well.
+    """
+    rows: list[Row] = []
+    delay, n = size.exec_delay_s, size.exec_requests
+    spec = ServerSpec(kind="fixed", request_delay_s=delay, record=True)
+    with ServerProcess(spec) as server:
+        conn = Connection(server.url + "/v1")
+        request = chat_request()
+        execute([CaseWork("warm-up", (request,))], conn, Limits(), 1)
+        server.clear()
+        for concurrency in (1, 4, 16):
+            work = [CaseWork(f"w{i}", (request,)) for i in range(n)]
+            t0 = time.perf_counter()
+            captures = execute(work, conn, Limits(), concurrency)
+            wall = time.perf_counter() - t0
+            assert all(c[0].status == 200 for c in captures.values()), "a request failed"
+            log = server.requests()
+            server.clear()
+            hand = hand_client_wall(log, server.url, concurrency)
+            server.clear()
+            ideal = n * delay / concurrency
+            ratio = wall / ideal
+            rows.append(
+                Row(
+                    f"1a executor wall ÷ ideal, c={concurrency} ({n}x{delay * 1e3:.0f} ms)",
+                    f"≤ {GOAL:.2f}",
+                    f"{ratio:.3f} ({wall:.3f} s vs {ideal:.2f} s; hand client {hand / ideal:.3f})",
+                    ratio <= GOAL,
+                )
+            )
+            rows.append(
+                Row(
+                    f"1a executor ÷ hand-written httpx client, c={concurrency}",
+                    f"≤ {GOAL:.2f}",
+                    f"{wall / hand:.3f} ({(wall - hand) * 1e3:+.0f} ms)",
+                    wall / hand <= GOAL,
+                )
+            )
+    return rows
+
+
+def run_rows(size: Size) -> list[Row]:
+    """The whole `llmconform run` path (pytest, catalog, plan, executor, checks, report)."""
+    rows: list[Row] = []
+    delay = size.run_delay_s
+    spec = ServerSpec(api_key=KEY, request_delay_s=delay, record=True)
+    with ServerProcess(spec) as server:
+        target = OpenTarget(
+            "bench", server.url + "/v1", KEY, "http", MODEL, frozenset(ALL_CAPABILITIES)
+        )
+        # A first run in a process pays for imports (pytest, SDKs of the sdk.* cases) and
+        # schema compilation: measured apart, on a few cases, so the figures below compare
+        # like with like. A real `llmconform run` process pays it once.
+        warm = RunRequest(
+            target=server.url + "/v1",
+            model=MODEL,
+            api_key=KEY,
+            keyword="sdk or basic",
+            capabilities=frozenset(ALL_CAPABILITIES),
+            apis=frozenset(API_FAMILIES),
+            formats=(),
+        )
+        t0 = time.perf_counter()
+        execute_run(warm, target, Console(file=io.StringIO()))
+        cold = time.perf_counter() - t0
+        warm_requests = len(server.requests())
+        rows.append(
+            Row(
+                "1b first run in the process (cold: imports, schemas), -k 'sdk or basic'",
+                "(info)",
+                f"{cold:.2f} s for {warm_requests} requests x {delay * 1e3:.0f} ms",
+            )
+        )
+        for concurrency in size.run_concurrency:
+            server.clear()
+            request = RunRequest(
+                target=server.url + "/v1",
+                model=MODEL,
+                api_key=KEY,
+                concurrency=concurrency,
+                capabilities=frozenset(ALL_CAPABILITIES),
+                apis=frozenset(API_FAMILIES),
+                requests=size.run_samples,
+                warmup=1,
+                formats=(),
+            )
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            report = execute_run(request, target, Console(file=io.StringIO()))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            log = server.requests()
+            server.clear()
+            hand = hand_client_wall(log, server.url, concurrency)
+            ideal = len(log) * delay / concurrency
+            rows.append(
+                Row(
+                    f"1b `llmconform run` wall ÷ ideal, c={concurrency} "
+                    f"({len(log)} req x {delay * 1e3:.0f} ms, {len(report.cases)} cases)",
+                    f"≤ {GOAL:.2f}",
+                    f"{wall / ideal:.3f} ({wall:.2f} s vs {ideal:.2f} s)",
+                    wall / ideal <= GOAL,
+                )
+            )
+            rows.append(
+                Row(
+                    f"1b `llmconform run` ÷ hand-written httpx client, c={concurrency}",
+                    f"≤ {GOAL:.2f}",
+                    f"{wall / hand:.3f} (run {wall:.2f} s, hand {hand:.2f} s = "
+                    f"{hand / ideal:.3f}x ideal; run - hand {wall - hand:+.2f} s; "
+                    f"run CPU {cpu:.2f} s)",
+                    wall / hand <= GOAL,
+                )
+            )
+    return rows
