@@ -50,6 +50,10 @@ ENVELOPE_CASES = (
         "auth.missing_key",
     }
 )
+# The property cases (conformance/openai/properties.yaml) send generated requests: a fault
+# that breaks every answer, or every error, shows in their samples too.
+PROP_VALID = {"prop.valid_requests"}
+PROP_INVALID = {"prop.invalid_requests"}
 USAGE_ARITHMETIC = {
     "chat.basic",
     "chat.multi_turn",
@@ -145,8 +149,12 @@ def _every_chunk_usage(chunk: Any) -> Any:
 
 # (fault, cases expected to FAIL, cases expected to WARN)
 CASES: list[tuple[Fault, set[str], set[str]]] = [
-    (Fault("no_done", events=lambda evs: [e for e in evs if e != DONE]), STREAM_ALL, set()),
-    (Fault("data_after_done", events=lambda evs: [*evs, evs[0]]), STREAM_ALL, set()),
+    (
+        Fault("no_done", events=lambda evs: [e for e in evs if e != DONE]),
+        STREAM_ALL | PROP_VALID,
+        set(),
+    ),
+    (Fault("data_after_done", events=lambda evs: [*evs, evs[0]]), STREAM_ALL | PROP_VALID, set()),
     (
         Fault("sse_as_text_plain", content_type=lambda c: "text/plain" if "event" in c else c),
         {
@@ -156,17 +164,18 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
             "stream.stop",
             "stream.multi_turn",
             "stream.n_choices",
-        },
+        }
+        | PROP_VALID,
         set(),
     ),
     (
         Fault("no_data_prefix", events=lambda evs: [e.removeprefix("data: ") for e in evs]),
-        STREAM_ALL,
+        STREAM_ALL | PROP_VALID,
         set(),
     ),
     (
         Fault("missing_role", chunk=_on_choices(_drop_role)),
-        {"stream.basic", "stream.multi_turn", "stream.n_choices"},
+        {"stream.basic", "stream.multi_turn", "stream.n_choices"} | PROP_VALID,
         set(),
     ),
     (
@@ -175,7 +184,7 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
             body=_set("created", lambda c: c * 1000),
             chunk=_set("created", lambda c: c * 1000),
         ),
-        {"chat.basic", "stream.basic"},
+        {"chat.basic", "stream.basic"} | PROP_VALID,
         set(),
     ),
     (
@@ -185,10 +194,14 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
         set(),
         {"chat.basic", "stream.basic"},
     ),
-    (Fault("inconsistent_chunk_ids", chunk=_fresh_id), {"stream.basic", "stream.n_choices"}, set()),
+    (
+        Fault("inconsistent_chunk_ids", chunk=_fresh_id),
+        {"stream.basic", "stream.n_choices"} | PROP_VALID,
+        set(),
+    ),
     (
         Fault("finish_reason_missing", chunk=_on_choices(lambda c: c.update(finish_reason=None))),
-        STREAM_ALL - {"stream.n_choices_usage"},
+        STREAM_ALL - {"stream.n_choices_usage"} | PROP_VALID,
         set(),
     ),
     (
@@ -200,12 +213,13 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
             "stream.stop",
             "stream.multi_turn",
             "stream.n_choices",
-        },
+        }
+        | PROP_VALID,
         set(),
     ),
     (
         Fault("usage_chunk_missing", chunk=lambda c: None if c.get("choices") == [] else c),
-        {"stream.include_usage", "stream.length_usage", "stream.n_choices_usage"},
+        {"stream.include_usage", "stream.length_usage", "stream.n_choices_usage"} | PROP_VALID,
         set(),
     ),
     (
@@ -215,7 +229,7 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     ),
     (
         Fault("usage_total_wrong", body=_usage(_bump_total), chunk=_usage(_bump_total)),
-        USAGE_ARITHMETIC,
+        USAGE_ARITHMETIC | PROP_VALID,
         set(),
     ),
     (
@@ -240,17 +254,17 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     (
         Fault("n_ignored", request=_pop("n")),
         {"chat.n_choices", "stream.n_choices", "stream.n_choices_usage"},
-        {"error.n_zero"},
+        {"error.n_zero"} | PROP_INVALID,  # out-of-range n accepted: PROP-004 is a SHOULD
     ),
     (
         Fault("errors_as_200", status=lambda s: 200 if s >= 400 else s),
-        ENVELOPE_CASES,
+        ENVELOPE_CASES | PROP_INVALID,
         {"error.unknown_route"},
     ),
-    (Fault("detail_error_bodies", body=_error_to_detail), ENVELOPE_CASES, set()),
+    (Fault("detail_error_bodies", body=_error_to_detail), ENVELOPE_CASES | PROP_INVALID, set()),
     (
         Fault("server_error_on_invalid", status=lambda s: 500 if s == 400 else s),
-        STRUCTURAL_400 | RANGE_400,
+        STRUCTURAL_400 | RANGE_400 | PROP_INVALID,
         set(),
     ),
     (Fault("auth_not_enforced", api_key=False), {"auth.invalid_key", "auth.missing_key"}, set()),

@@ -205,7 +205,7 @@ class ConformanceRun:
         variables = Variables(
             self.model, self.options.embedding_model, self.options.completion_model
         )
-        opts = ExpandOptions(self.options.requests, self.options.warmup)
+        opts = ExpandOptions(self.options.requests, self.options.warmup, self.settings)
         work = [w for case in runnable for w in expand(case, variables, opts)]
         # Longest cases first, so a multi-request case does not finish alone at the end.
         work.sort(key=lambda w: -_weight(w))

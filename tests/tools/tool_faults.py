@@ -201,7 +201,7 @@ class UnknownFieldRejecter:
         raw = b"".join(chunks)
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         unknown = sorted(set(body) - KNOWN_FIELDS) if isinstance(body, dict) else []
         if unknown:

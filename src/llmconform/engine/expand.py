@@ -8,8 +8,9 @@ into the one case, whose checks then see all the samples as its exchanges.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from llmconform.engine.executor import CaseWork
 from llmconform.engine.plan import Variables, work_for
@@ -22,6 +23,7 @@ class ExpandOptions:
 
     requests: int = 100
     warmup: int = 3
+    settings: Mapping[str, Any] = field(default_factory=dict)  # run settings (e.g. properties)
 
 
 Expander = Callable[[Case, Variables, ExpandOptions], list[CaseWork]]
