@@ -8,7 +8,7 @@ from llmconform.reference.app import create_app
 from support import TEST_KEY, RunAgainst
 
 # Profiles whose cases are opt-in (they cost many requests): not part of a default run.
-OPT_IN_PROFILES = {"performance", "accuracy"}
+OPT_IN_PROFILES = {"performance", "accuracy", "sdk-compatibility"}
 
 
 def test_reference_passes_every_case(suite_run: RunAgainst) -> None:

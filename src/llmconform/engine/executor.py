@@ -17,7 +17,7 @@ import asyncio
 import json
 import time
 import zlib
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
@@ -31,6 +31,7 @@ __all__ = [
     "CaseWork",
     "Connection",
     "Limits",
+    "SendFn",
     "execute",
     "is_deadline_error",
     "make_client",
@@ -73,6 +74,9 @@ class Connection:
     verify_tls: bool = True
 
 
+SendFn = Callable[[Request], Awaitable[Capture]]
+
+
 @dataclass(frozen=True)
 class CaseWork:
     """The exchanges of one case: a fixed list of requests, or a scenario generator factory.
@@ -84,6 +88,9 @@ class CaseWork:
     case_id: str
     requests: tuple[Request, ...] = ()
     scenario: Callable[[], Generator[Request, Capture, None]] | None = None
+    # An async driver instead (SDK cases, engine/sdk_runner): it sends through the given
+    # function, which records each exchange, and returns captures of its own to append.
+    driver: Callable[[SendFn, Limits], Awaitable[list[Capture]]] | None = None
 
     def flow(self) -> Generator[Request, Capture, None]:
         """The generator that drives this case's exchanges."""
@@ -518,6 +525,9 @@ async def _drive(
 ) -> None:
     flow = item.flow()
     try:
+        if item.driver is not None:
+            state.captures.extend(await item.driver(_recorder(client, conn, limits, state), limits))
+            return
         state.pending = next(flow)
         while True:
             capture = await send(client, state.pending, conn, limits)
@@ -539,6 +549,21 @@ async def _drive(
                 error=redact(message, conn.api_key),
             )
         )
+
+
+def _recorder(
+    client: httpx.AsyncClient, conn: Connection, limits: Limits, state: _CaseState
+) -> SendFn:
+    """`send` for a driver: every exchange is recorded as soon as it completes."""
+
+    async def exchange(request: Request) -> Capture:
+        state.pending = request
+        capture = await send(client, request, conn, limits)
+        state.captures.append(capture)
+        state.pending = None
+        return capture
+
+    return exchange
 
 
 def execute(
