@@ -99,3 +99,13 @@ def _register_evidence_commands() -> None:
 
 _register_evidence_commands()
 main.add_command(report_cli.report_command)
+
+
+def _register_tool_commands() -> None:
+    from llmconform.tools_cli import explain_command, plan_command, validate_command
+
+    for command in (validate_command, explain_command, plan_command):
+        main.add_command(command)
+
+
+_register_tool_commands()

@@ -16,14 +16,18 @@ import click
 from rich.console import Console
 
 from llmconform import report
+from llmconform.catalog import load_catalog
+from llmconform.checks import known_checks
 from llmconform.cli_common import EXIT_COULD_NOT_RUN, EXIT_USAGE, fail
 from llmconform.config import DEFAULT_NAME, STARTER, ConfigError, find_config, load_config
+from llmconform.engine.budget import BudgetError, plan_run
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
 from llmconform.engine.waivers import load_baseline
 from llmconform.metrics.latency import PRESETS
 from llmconform.runner import RunRequest, RunUsageError, known_profiles, run_suite
 from llmconform.targets import TargetError, TargetUnreachable
+from llmconform.tools_cli import show_plan, target_kind
 
 # Environment variables for run options (LLMCONFORM_API_KEY itself is the key, not an option).
 ENV = {
@@ -356,7 +360,7 @@ def run_command(
         accuracy_thresholds=thresholds,
     )
     if dry_run:
-        _dry_run(request)
+        _dry_run(request, model)
         return
     try:
         code = run_suite(request, Console(stderr=json_out))
@@ -384,15 +388,23 @@ def _parse_thresholds(items: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def _dry_run(request: RunRequest) -> None:
-    # Resolved at call time: the planner is an optional module of its own.
-    import importlib
-
+def _dry_run(request: RunRequest, model: str | None) -> None:
+    """Print what the run would spend, per profile, and send nothing."""
     try:
-        planner = importlib.import_module("llmconform.tools_cli")
-    except ImportError:
-        fail("--dry-run needs the planning module, which this build lacks", EXIT_COULD_NOT_RUN)
-    planner.print_plan(request)
+        plan = plan_run(
+            load_catalog(known_checks=known_checks()),
+            target_kind=target_kind(request.target),
+            apis=request.apis,
+            profiles=request.profiles,
+            capabilities=request.capabilities,
+            keyword=request.keyword,
+            requests=request.requests,
+            warmup=request.warmup,
+            model=model or "MODEL",
+        )
+    except BudgetError as exc:
+        fail(str(exc), EXIT_USAGE)
+    show_plan(plan, Console(), as_json=request.json_out)
 
 
 for _param in run_command.params:
