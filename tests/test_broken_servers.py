@@ -38,6 +38,7 @@ RANGE_400 = {
     "error.n_zero",
     "error.max_tokens_negative",
     "error.stream_not_boolean",
+    "error.context_length",
 }
 ENVELOPE_CASES = (
     STRUCTURAL_400

@@ -10,7 +10,7 @@ import pytest
 
 from llmconform.catalog import CatalogError, conformance_dir, load_catalog
 from llmconform.checks import known_checks
-from llmconform.engine.evaluate import TRANSPORT_REQUIREMENT
+from llmconform.engine.evaluate import RATE_REQUIREMENT, TRANSPORT_REQUIREMENT
 from llmconform.model import Level
 
 GOOD = """\
@@ -206,4 +206,5 @@ def test_every_openai_requirement_is_covered_by_a_case() -> None:
     cat = load_catalog(OPENAI_DIR, checks)
     covered = {r for case in cat.cases.values() for ref in case.checks for r in checks[ref.name]}
     covered.add(TRANSPORT_REQUIREMENT)  # the engine holds every exchange to it
+    covered.add(RATE_REQUIREMENT)  # and every 429 it meets
     assert sorted(set(cat.requirements) - covered) == []

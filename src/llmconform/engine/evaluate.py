@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from llmconform.checks import CHECKS, CheckContext, Exchange, Issue, IssueKind, Unverifiable
@@ -22,6 +23,7 @@ from llmconform.model import (
 
 # Raised by the engine itself when a response broke off or hit the size cap.
 TRANSPORT_REQUIREMENT = "HTTP-003"
+RATE_REQUIREMENT = "RATE-001"
 # Tags of cases expanded into many samples (see engine/expand.py).
 SAMPLED_TAGS = frozenset({"repeat", "accuracy", "property"})
 EXCERPT_BYTES = 600
@@ -106,6 +108,9 @@ def evaluate(
                     requirements,
                 )
             )
+    findings += _rate_limit_findings(exchanges, requirements)
+    if any(ex.status == 429 for ex in exchanges):  # RATE-001 is tested only when a 429 came
+        covered = (*covered, RATE_REQUIREMENT)
     for ref in case.checks:
         spec = CHECKS[ref.name]
         ctx = CheckContext(case, exchanges, dict(ref.args), model, settings or {}, metrics)
@@ -135,6 +140,32 @@ def evaluate(
         requirements=covered,
         metrics=metrics,
     )
+
+
+def _valid_retry_after(value: str) -> bool:
+    if value.strip().isdigit():
+        return True
+    try:
+        return parsedate_to_datetime(value) is not None
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+def _rate_limit_findings(
+    exchanges: Sequence[Exchange], requirements: Mapping[str, Requirement]
+) -> list[Finding]:
+    """Any exchange of any case may meet a 429: its Retry-After must then be usable."""
+    out: list[Finding] = []
+    for ex in exchanges:
+        retry = ex.capture.header("retry-after") if ex.status == 429 else None
+        if retry is not None and not _valid_retry_after(retry):
+            issue = Issue(
+                RATE_REQUIREMENT,
+                f"429 with an unusable Retry-After {retry[:40]!r}",
+                exchange=ex.index,
+            )
+            out.append(_finding(issue, "engine", requirements))
+    return out
 
 
 def skipped(case: Case, reason: str, outcome: Outcome = Outcome.SKIP) -> CaseResult:

@@ -12,7 +12,9 @@ from typing import Any
 
 from llmconform.reference import params
 from llmconform.reference.errors import ApiError, bad_request, echo, invalid_type, missing
+from llmconform.reference.settings import CONTEXT_WINDOW_TOKENS
 from llmconform.reference.structured import ResponseFormat, parse_response_format
+from llmconform.reference.tokenizer import count_tokens
 from llmconform.reference.tools import ToolPlan, parse_tools
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -83,6 +85,11 @@ def parse_chat_request(body: params.Body) -> ChatRequest:
         )
     max_tokens = params.integer(body, "max_tokens", low=1)
     max_completion = params.integer(body, "max_completion_tokens", low=1)
+    _fits_context(
+        texts,
+        max_completion if max_completion is not None else max_tokens,
+        "max_completion_tokens" if max_completion is not None else "max_tokens",
+    )
     return ChatRequest(
         model=model,
         message_texts=texts,
@@ -98,6 +105,21 @@ def parse_chat_request(body: params.Body) -> ChatRequest:
         response_format=response_format,
         tool_answered=answered,
     )
+
+
+def _fits_context(texts: tuple[str, ...], limit: int | None, param: str) -> None:
+    """Refuse a request whose prompt plus requested completion exceed the context window."""
+    if limit is None:
+        return
+    prompt = sum(count_tokens(t) + 3 for t in texts) + 3
+    if prompt + limit > CONTEXT_WINDOW_TOKENS:
+        raise bad_request(
+            f"This model's maximum context length is {CONTEXT_WINDOW_TOKENS} tokens. However, "
+            f"you requested {prompt + limit} tokens ({prompt} in the messages, {limit} in the "
+            "completion). Please reduce the length of the messages or completion.",
+            param=param,
+            code="context_length_exceeded",
+        )
 
 
 def _messages(body: params.Body) -> tuple[tuple[str, ...], str, bool]:

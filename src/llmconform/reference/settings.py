@@ -10,6 +10,8 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 MODEL_CREATED = 1735689600
 MODEL_OWNER = "llmconform"
 SYSTEM_FINGERPRINT = "fp_llmconform"
+# The context window the reference claims: prompt plus the requested completion must fit.
+CONTEXT_WINDOW_TOKENS = 32_768
 
 
 @dataclass(frozen=True)

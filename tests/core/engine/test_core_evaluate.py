@@ -177,3 +177,27 @@ def test_check_args_reach_the_check_and_created_time_is_kept() -> None:
     assert cap.sent_at == T0
     result = evaluate(make_case(issue_ref()), [cap], REQS)
     assert result.outcome is Outcome.PASS and result.findings == ()
+
+
+def test_a_429_with_an_unusable_retry_after_is_reported_anywhere() -> None:
+    from llmconform.catalog import load_catalog
+    from llmconform.checks import known_checks
+    from llmconform.engine.evaluate import evaluate
+    from llmconform.model import BodyChunk, Capture, Request
+
+    catalog = load_catalog(known_checks=known_checks())
+    case = catalog.cases["chat.basic"]
+    body = (BodyChunk(1, b'{"error": {"message": "slow down", "type": "rate_limit"}}'),)
+
+    def capture(retry: str | None) -> Capture:
+        headers = (("content-type", "application/json"),)
+        if retry is not None:
+            headers += (("retry-after", retry),)
+        return Capture(Request("POST", "/chat/completions"), 429, headers, body, 0)
+
+    bad = evaluate(case, [capture("soon")], catalog.requirements)
+    assert "RATE-001" in bad.requirements
+    assert any(f.requirement == "RATE-001" for f in bad.findings)
+    for fine in ("7", "Wed, 21 Oct 2026 07:28:00 GMT", None):
+        ok = evaluate(case, [capture(fine)], catalog.requirements)
+        assert not any(f.requirement == "RATE-001" for f in ok.findings)
