@@ -96,7 +96,7 @@ def parse_chat_request(body: params.Body) -> ChatRequest:
         last_user_text=last_user,
         n=params.integer(body, "n", low=1, high=_MAX_N) or 1,
         max_tokens=max_completion if max_completion is not None else max_tokens,
-        stop=_stop(body),
+        stop=params.stop_sequences(body, _MAX_STOP),
         stream=stream,
         include_usage=include_usage,
         logprobs=logprobs,
@@ -266,23 +266,6 @@ def _metadata(body: params.Body) -> None:
                 param="metadata",
                 code="invalid_value",
             )
-
-
-def _stop(body: params.Body) -> tuple[str, ...]:
-    stop = body.get("stop")
-    if stop is None:
-        return ()
-    if isinstance(stop, str):
-        return (stop,)
-    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
-        raise invalid_type("stop", "a string or an array of strings", stop)
-    if len(stop) > _MAX_STOP:
-        raise bad_request(
-            f"Invalid 'stop': at most {_MAX_STOP} stop sequences are allowed, got {len(stop)}.",
-            param="stop",
-            code="array_above_max_length",
-        )
-    return tuple(stop)
 
 
 def _option_bool(options: params.Body, key: str) -> bool | None:

@@ -210,7 +210,7 @@ def parse_completion_request(body: params.Body) -> CompletionRequest:
         prompts=prompts,
         n=n,
         max_tokens=DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens,
-        stop=_stop(body),
+        stop=params.stop_sequences(body, _MAX_STOP),
         stream=stream,
         include_usage=bool(include_usage),
         echo=params.boolean(body, "echo") or False,
@@ -247,20 +247,3 @@ def _is_token(value: object) -> bool:
 def _token_prompt(ids: list[int]) -> Prompt:
     # No vocabulary: the ids themselves are the text, and each id is one token.
     return Prompt(" ".join(str(i) for i in ids), len(ids))
-
-
-def _stop(body: params.Body) -> tuple[str, ...]:
-    stop = body.get("stop")
-    if stop is None:
-        return ()
-    if isinstance(stop, str):
-        return (stop,)
-    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
-        raise invalid_type("stop", "a string or an array of strings", stop)
-    if len(stop) > _MAX_STOP:
-        raise bad_request(
-            f"Invalid 'stop': at most {_MAX_STOP} stop sequences are allowed, got {len(stop)}.",
-            param="stop",
-            code="array_above_max_length",
-        )
-    return tuple(stop)

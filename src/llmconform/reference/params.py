@@ -142,3 +142,21 @@ def out_of_range(name: str, value: float, bound: str, *, below: bool, kind: str)
         param=name,
         code=f"{kind}_{side}_{'min' if below else 'max'}_value",
     )
+
+
+def stop_sequences(body: Body, limit: int) -> tuple[str, ...]:
+    """`stop`: absent, one string, or a list of at most `limit` strings."""
+    stop = body.get("stop")
+    if stop is None:
+        return ()
+    if isinstance(stop, str):
+        return (stop,)
+    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+        raise invalid_type("stop", "a string or an array of strings", stop)
+    if len(stop) > limit:
+        raise bad_request(
+            f"Invalid 'stop': at most {limit} stop sequences are allowed, got {len(stop)}.",
+            param="stop",
+            code="array_above_max_length",
+        )
+    return tuple(stop)
