@@ -116,3 +116,23 @@ def test_plugin_is_inert_without_a_target(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0
     assert "1 passed" in proc.stdout
+
+
+def test_profile_markers_select_cases(tmp_path: Path, served: RunningServer) -> None:
+    code, via_pytest = run_plugin(served.url + "/v1", tmp_path, "-m", "chat_streaming")
+    assert code == 0
+    # Every case reporting on a chat-streaming requirement, and nothing else.
+    assert "stream.basic" in via_pytest and "chat.basic" not in via_pytest
+    assert "error.missing_model" not in via_pytest and "models.list" not in via_pytest
+
+
+def test_plugin_under_xdist_gives_the_same_outcomes(
+    tmp_path: Path, served_broken: RunningServer
+) -> None:
+    pytest.importorskip("xdist")
+    url = served_broken.url + "/v1"
+    code_serial, serial = run_plugin(url, tmp_path, "-k", "stream or chat")
+    (tmp_path / "pytest-junit.xml").unlink()
+    code_xdist, parallel = run_plugin(url, tmp_path, "-k", "stream or chat", "-n", "2")
+    assert code_serial == code_xdist == 1
+    assert parallel == serial

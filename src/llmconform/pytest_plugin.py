@@ -33,7 +33,7 @@ from llmconform.engine.executor import (
 from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.floor import measure_floor_ms
 from llmconform.engine.plan import API_FAMILIES, CORE_CAPABILITIES, Variables, skip_reason
-from llmconform.engine.select import default_apis, selected
+from llmconform.engine.select import case_profiles, default_apis, selected
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette
 from llmconform.metrics.latency import PRESETS
@@ -41,6 +41,22 @@ from llmconform.model import Capture, Case, CaseResult, Outcome
 from llmconform.targets import OpenTarget, discover_model, open_target
 
 PLUGIN_NAME = "llmconform-run"
+# Profiles that get a marker registered up front (so --strict-markers accepts them).
+PROFILE_MARKERS = (
+    "chat-core",
+    "chat-streaming",
+    "chat-tools",
+    "chat-structured-output",
+    "chat-logprobs",
+    "completions",
+    "embeddings",
+    "errors-and-auth",
+    "responses",
+    "anthropic-messages",
+    "performance",
+    "accuracy",
+    "sdk-compatibility",
+)
 REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile; see engine/expand)
 
 
@@ -88,6 +104,9 @@ class CaseItem(pytest.Item):
         self.case = case
         self.run = run
         self.add_marker(pytest.mark.llmconform)
+        # One marker per profile (dashes become underscores): `pytest -m chat_streaming`.
+        for profile in sorted(case_profiles(case, run.catalog)):
+            self.add_marker(getattr(pytest.mark, marker_name(profile)))
 
     def setup(self) -> None:
         """Skip undeclared capabilities; a case whose exchange broke is an error here."""
@@ -350,9 +369,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def marker_name(profile: str) -> str:
+    """The pytest marker that selects a profile's cases."""
+    return profile.replace("-", "_")
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker; start a run when --llmconform-target is given."""
+    """Register the markers; start a run when --llmconform-target is given."""
     config.addinivalue_line("markers", "llmconform: an llmconform conformance case")
+    for profile in PROFILE_MARKERS:
+        config.addinivalue_line("markers", f"{marker_name(profile)}: llmconform profile {profile}")
     target = config.getoption("llmconform_target", None)
     if target is None or config.pluginmanager.has_plugin(PLUGIN_NAME):
         return
