@@ -28,12 +28,18 @@ def run_against(
     capabilities: frozenset[str] = frozenset(ALL_CAPABILITIES),
     model: str = "llmconform-reference",
     apis: frozenset[str] | None = frozenset({"openai", "responses", "anthropic"}),
+    include_sdk: bool = False,
     **options: Any,
 ) -> RunReport:
     """Serve `app` on loopback and run the suite against it like `llmconform run` does.
 
     Extra keyword `options` are RunRequest fields (profiles, requests, latency, ...).
+    SDK cases are left out unless `include_sdk`: they re-test through the official SDKs what
+    the wire-level cases test, so the exact-set broken-server tests stay about the wire, and
+    tests/sdk covers them.
     """
+    if not include_sdk:
+        keyword = f"({keyword}) and not sdk" if keyword else "not sdk"
     with serve_app(app, "test-app", api_key, capabilities) as target:
         request = RunRequest(
             target="asgi:test",

@@ -87,7 +87,10 @@ def served_broken() -> Iterator[RunningServer]:
 def test_plugin_outcomes_match_llmconform_run(tmp_path: Path, served: RunningServer) -> None:
     code, via_pytest = run_plugin(served.url + "/v1", tmp_path)
     report = run_against(
-        create_app(api_key=TEST_KEY), capabilities=CORE_CAPABILITIES, apis=frozenset({"openai"})
+        create_app(api_key=TEST_KEY),
+        capabilities=CORE_CAPABILITIES,
+        apis=frozenset({"openai"}),
+        include_sdk=True,
     )
     via_run = {c.case_id: PYTEST_OUTCOME[c.outcome] for c in report.cases}
     assert code == 0
@@ -119,7 +122,9 @@ def test_plugin_is_inert_without_a_target(tmp_path: Path) -> None:
 
 
 def test_profile_markers_select_cases(tmp_path: Path, served: RunningServer) -> None:
-    code, via_pytest = run_plugin(served.url + "/v1", tmp_path, "-m", "chat_streaming")
+    code, via_pytest = run_plugin(
+        served.url + "/v1", tmp_path, "-m", "llmconform_profile(name='chat-streaming')"
+    )
     assert code == 0
     # Every case reporting on a chat-streaming requirement, and nothing else.
     assert "stream.basic" in via_pytest and "chat.basic" not in via_pytest

@@ -9,11 +9,11 @@ from llmconform.reference.app import create_app
 from support import TEST_KEY, RunAgainst
 
 # Profiles whose cases are opt-in (they cost many requests): not part of a default run.
-OPT_IN_PROFILES = {"performance", "accuracy", "sdk-compatibility"}
+OPT_IN_PROFILES = {"performance", "accuracy"}
 
 
 def test_reference_passes_every_case(suite_run: RunAgainst) -> None:
-    report = suite_run(create_app(api_key=TEST_KEY))
+    report = suite_run(create_app(api_key=TEST_KEY), include_sdk=True)
     assert report.info.complete
     bad = {
         c.case_id: [f.message for f in c.findings] or c.reason

@@ -41,22 +41,6 @@ from llmconform.model import Capture, Case, CaseResult, Outcome
 from llmconform.targets import OpenTarget, discover_model, open_target
 
 PLUGIN_NAME = "llmconform-run"
-# Profiles that get a marker registered up front (so --strict-markers accepts them).
-PROFILE_MARKERS = (
-    "chat-core",
-    "chat-streaming",
-    "chat-tools",
-    "chat-structured-output",
-    "chat-logprobs",
-    "completions",
-    "embeddings",
-    "errors-and-auth",
-    "responses",
-    "anthropic-messages",
-    "performance",
-    "accuracy",
-    "sdk-compatibility",
-)
 REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile; see engine/expand)
 
 
@@ -104,9 +88,11 @@ class CaseItem(pytest.Item):
         self.case = case
         self.run = run
         self.add_marker(pytest.mark.llmconform)
-        # One marker per profile (dashes become underscores): `pytest -m chat_streaming`.
+        # One `llmconform_profile(name=…)` marker per profile, selected with
+        # -m "llmconform_profile(name='chat-streaming')". A single marker *name* keeps -k
+        # meaning "case ids containing …": pytest matches -k against marker names too.
         for profile in sorted(case_profiles(case, run.catalog)):
-            self.add_marker(getattr(pytest.mark, marker_name(profile)))
+            self.add_marker(pytest.mark.llmconform_profile(name=profile))
 
     def setup(self) -> None:
         """Skip undeclared capabilities; a case whose exchange broke is an error here."""
@@ -369,16 +355,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def marker_name(profile: str) -> str:
-    """The pytest marker that selects a profile's cases."""
-    return profile.replace("-", "_")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers; start a run when --llmconform-target is given."""
     config.addinivalue_line("markers", "llmconform: an llmconform conformance case")
-    for profile in PROFILE_MARKERS:
-        config.addinivalue_line("markers", f"{marker_name(profile)}: llmconform profile {profile}")
+    config.addinivalue_line(
+        "markers", "llmconform_profile(name): the case reports on requirements of that profile"
+    )
     target = config.getoption("llmconform_target", None)
     if target is None or config.pluginmanager.has_plugin(PLUGIN_NAME):
         return

@@ -8,6 +8,7 @@ overrides.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -45,8 +46,18 @@ _nasty = st.sampled_from(
     ["\x00", "\x08", "\x1b[2J", "\udcff", "\ufffe", "[bold]", "[/]", "<", "&", "\u202e", "\n"]
 )
 _piece = st.characters(exclude_categories=()) | _nasty
-_text = st.lists(_piece, max_size=12).map("".join)
-_id = st.lists(_piece, min_size=1, max_size=6).map("".join)
+
+
+def _no_surrogate_pair(text: str) -> bool:
+    # A high surrogate followed by a low one is, to JSON, one astral character: such a string
+    # cannot round-trip as two code units. Target text is decoded with replacement, so it
+    # never holds surrogates; lone ones (kept here) are what the report must survive.
+    pairs = itertools.pairwise(text)
+    return not any("\ud800" <= a <= "\udbff" and "\udc00" <= b <= "\udfff" for a, b in pairs)
+
+
+_text = st.lists(_piece, max_size=12).map("".join).filter(_no_surrogate_pair)
+_id = st.lists(_piece, min_size=1, max_size=6).map("".join).filter(_no_surrogate_pair)
 _outcome = st.sampled_from(list(Outcome))
 _level = st.sampled_from(list(Level))
 _ms = st.floats(min_value=0, max_value=1e7, allow_nan=False)
@@ -137,7 +148,8 @@ reports = st.builds(
     cases=st.lists(_case, max_size=4).map(tuple),
     requirements=st.lists(_requirement, max_size=3).map(tuple),
     verdict=_outcome,
-    counts=st.dictionaries(_text, st.integers(0, 1000), max_size=3),
+    # Counts are keyed by outcome names; arbitrary keys would only test json surrogate quirks.
+    counts=st.dictionaries(st.sampled_from([o.value for o in Outcome]), st.integers(0, 1000)),
     profiles=st.lists(_profile, max_size=3).map(tuple),
 )
 _settings = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

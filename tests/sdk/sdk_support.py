@@ -33,9 +33,10 @@ needs_sdks = pytest.mark.skipif(
 
 
 def run_sdk_profile(app: Any, apis: frozenset[str] | None = None, **options: Any) -> RunReport:
-    """Run only the SDK cases (the profile is opt-in) against `app`."""
+    """Run only the SDK cases (the profile is claimed, so only its cases run) against `app`."""
     return run_against(
         app,
+        include_sdk=True,
         profiles=(PROFILE,),
         capabilities=frozenset(ALL_CAPABILITIES),
         apis=apis or frozenset({"openai", "responses", "anthropic"}),

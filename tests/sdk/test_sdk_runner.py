@@ -204,8 +204,8 @@ def test_sdk_cases_are_planned_as_drivers_and_unknown_features_refused() -> None
         expand(bogus, Variables("m"), ExpandOptions())
 
 
-def test_every_sdk_case_is_opt_in_and_names_a_registered_feature() -> None:
+def test_every_sdk_case_runs_by_default_and_names_a_registered_feature() -> None:
     cases = [c for c in CATALOG.cases.values() if "sdk" in c.tags]
     assert {c.id for c in cases} == ALL_SDK_CASES
-    assert all("opt-in" in c.tags and c.scenario in FEATURES for c in cases)
+    assert all("opt-in" not in c.tags and c.scenario in FEATURES for c in cases)
     assert {c.scenario for c in cases} == set(FEATURES)
