@@ -51,6 +51,7 @@ class RunOptions:
     target: str = "reference"
     model: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    restricted_key: str | None = field(default=None, repr=False)  # authenticates, lacks rights
     concurrency: int = 4
     limits: Limits = field(default_factory=Limits)
     capabilities: frozenset[str] | None = None  # None: the target's defaults or the core set
@@ -216,7 +217,11 @@ class ConformanceRun:
         work.sort(key=lambda w: -_weight(w))
         assert self.target is not None
         conn = Connection(
-            self.target.base_url, self.target.api_key, self.target.kind, self.options.verify_tls
+            self.target.base_url,
+            self.target.api_key,
+            self.target.kind,
+            self.options.verify_tls,
+            self.restricted_key,
         )
 
         def done(case_id: str, captures: list[Capture]) -> None:
@@ -245,6 +250,13 @@ class ConformanceRun:
         """Stop whatever the run started (the embedded server)."""
         self._stack.close()
 
+    @property
+    def restricted_key(self) -> str | None:
+        """The key that authenticates but lacks permission, if the run has one (a secret)."""
+        if self.options.restricted_key:
+            return self.options.restricted_key
+        return self.target.restricted_key if self.target else None
+
     # -- run logic -----------------------------------------------------------------------
     def _open(self) -> None:
         if self.target is None:
@@ -267,6 +279,11 @@ class ConformanceRun:
             declared = self.target.capabilities or CORE_CAPABILITIES
         if self.target.api_key:
             declared = declared | {"auth"}
+        # Only a configured key can exercise the 403 cases, whatever was declared.
+        if self.restricted_key:
+            declared = declared | {"restricted_key"}
+        else:
+            declared = declared - {"restricted_key"}
         self.capabilities = declared
 
     def skip_reason(self, case: Case) -> str | None:
@@ -302,7 +319,7 @@ class ConformanceRun:
                 result = replace(result, outcome=Outcome.ERROR, reason=cut, findings=())
         # Excerpts and messages quote the target, which may echo the key back.
         key = self.target.api_key if self.target else self.options.api_key
-        result = redact_result(result, key)
+        result = redact_result(redact_result(result, key), self.restricted_key)
         self.results[case.id] = result
         return result
 

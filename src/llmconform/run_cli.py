@@ -36,6 +36,7 @@ ENV = {
     "embedding_model": "LLMCONFORM_EMBEDDING_MODEL",
     "completion_model": "LLMCONFORM_COMPLETION_MODEL",
     "api_key_env": "LLMCONFORM_API_KEY_ENV",
+    "restricted_key_env": "LLMCONFORM_RESTRICTED_KEY_ENV",
     "concurrency": "LLMCONFORM_CONCURRENCY",
     "timeout": "LLMCONFORM_TIMEOUT",
     "idle_timeout": "LLMCONFORM_IDLE_TIMEOUT",
@@ -96,6 +97,13 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: Path | None)
     default=None,
     metavar="NAME",
     help="Environment variable holding the API key [default: LLMCONFORM_API_KEY].",
+)
+@click.option(
+    "--restricted-key-env",
+    default=None,
+    metavar="NAME",
+    help="Environment variable holding a key that authenticates but lacks permission "
+    "(enables the 403 cases).",
 )
 @click.option(
     "--concurrency",
@@ -258,6 +266,7 @@ def run_command(
     embedding_model: str,
     completion_model: str,
     api_key_env: str | None,
+    restricted_key_env: str | None,
     concurrency: int,
     timeout: float,
     idle_timeout: float,
@@ -306,6 +315,14 @@ def run_command(
         bad = [p for p in profiles if p not in known]
         if bad:
             fail(f"unknown profile {', '.join(bad)}; known: {', '.join(known)}", EXIT_USAGE)
+    restricted_key = None
+    if restricted_key_env:
+        restricted_key = os.environ.get(restricted_key_env) or None
+        if restricted_key is None:
+            fail(
+                f"--restricted-key-env {restricted_key_env}: that environment variable is not set",
+                EXIT_USAGE,
+            )
     env_name = api_key_env or "LLMCONFORM_API_KEY"
     api_key = os.environ.get(env_name) or None
     if api_key_env and api_key is None:
@@ -327,6 +344,7 @@ def run_command(
         completion_model=completion_model,
         api_key=api_key,
         api_key_env=env_name,
+        restricted_key=restricted_key,
         concurrency=concurrency,
         limits=Limits(
             timeout_s=timeout,

@@ -52,6 +52,7 @@ class RunRequest:
     model: str | None = None
     api_key: str | None = field(default=None, repr=False)
     api_key_env: str = "LLMCONFORM_API_KEY"
+    restricted_key: str | None = field(default=None, repr=False)  # for the 403 cases
     concurrency: int = 4
     limits: Limits = field(default_factory=Limits)
     out_dir: Path = Path("reports")
@@ -209,6 +210,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         target=request.target,
         model=model,
         api_key=target.api_key,
+        restricted_key=request.restricted_key,
         concurrency=request.concurrency,
         limits=request.limits,
         capabilities=request.capabilities,
@@ -302,7 +304,7 @@ def record_cassette(
         "settings": plugin.settings,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    secrets = (target.api_key,) if target.api_key else ()
+    secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
     digest = cassette.write(path, header, {cid: plugin.captures[cid] for cid in order}, secrets)
     return {"path": path.name, "sha256": digest}
 

@@ -39,6 +39,7 @@ class OpenTarget:
     default_model: str | None = None
     capabilities: frozenset[str] | None = None  # None: the user's declaration decides
     cassette: Path | None = None  # replay targets: the recorded exchanges
+    restricted_key: str | None = field(default=None, repr=False)  # reference: for 403 cases
 
 
 def describe(spec: str) -> str:
@@ -73,7 +74,8 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
         from llmconform.reference.server import serve_in_thread
 
         key = secrets.token_urlsafe(24)
-        server = serve_in_thread(create_app(api_key=key))
+        restricted = secrets.token_urlsafe(24)
+        server = serve_in_thread(create_app(api_key=key, restricted_key=restricted))
         try:
             yield OpenTarget(
                 "reference",
@@ -82,6 +84,7 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
                 "reference",
                 REFERENCE_MODEL,
                 frozenset(ALL_CAPABILITIES),
+                restricted_key=restricted,
             )
         finally:
             server.stop()

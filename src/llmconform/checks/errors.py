@@ -117,3 +117,22 @@ def auth_rejected(ctx: CheckContext) -> Iterator[Issue]:
             f"a request with a bad or missing API key got status {ex.status}, expected 401",
             exchange=ex.index,
         )
+
+
+@check("auth.forbidden", "AUTH-002", "AUTH-003")
+def auth_forbidden(ctx: CheckContext) -> Iterator[Issue]:
+    """A key that authenticates but lacks permission is refused, with 403."""
+    ex = ctx.primary
+    if ex.status is None or ex.status < 400:
+        yield Issue(
+            "AUTH-002",
+            f"a key without permission was served (status {ex.status})",
+            exchange=ex.index,
+        )
+    elif ex.status != 403:
+        yield Issue(
+            "AUTH-003",
+            f"a key without permission got status {ex.status}; 403 says "
+            "'authenticated but not allowed' (401 means the key itself is wrong)",
+            exchange=ex.index,
+        )

@@ -72,6 +72,8 @@ class Connection:
     api_key: str | None = field(default=None, repr=False)
     transport_kind: str = "http"
     verify_tls: bool = True
+    # A second key that authenticates but lacks permission (403 cases); also a secret.
+    restricted_key: str | None = field(default=None, repr=False)
 
 
 SendFn = Callable[[Request], Awaitable[Capture]]
@@ -251,6 +253,8 @@ def _headers(request: Request, conn: Connection) -> dict[str, str]:
     key = conn.api_key if request.auth == "default" else None
     if request.auth == "invalid":
         key = INVALID_KEY
+    elif request.auth == "restricted":
+        key = conn.restricted_key
     if key and request.auth_scheme == "x-api-key":
         headers["x-api-key"] = key
     elif key:
@@ -434,7 +438,7 @@ async def send(
         t_headers_ns=t_headers,
         t_end_ns=time.perf_counter_ns(),
         transport=conn.transport_kind,
-        error=redact(error, conn.api_key) if error else None,
+        error=redact(redact(error, conn.api_key), conn.restricted_key) if error else None,
         truncated=body.truncated,
     )
 
@@ -546,7 +550,7 @@ async def _drive(
                 (),
                 (),
                 time.perf_counter_ns(),
-                error=redact(message, conn.api_key),
+                error=redact(redact(message, conn.api_key), conn.restricted_key),
             )
         )
 

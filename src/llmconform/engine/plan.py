@@ -6,7 +6,7 @@ A case step in YAML is a request template:
       path: /chat/completions
       json: {model: ${model}, messages: [...]}
       raw: '{"model": '       # a raw body instead of json (malformed-JSON cases)
-      auth: invalid           # default | none | invalid
+      auth: invalid           # default | none | invalid | restricted
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ CAPABILITIES: dict[str, str] = {
     "stream_usage": "stream_options.include_usage",
     "models": "GET /models and GET /models/{id}",
     "auth": "an API key is required (set automatically when a key is configured)",
+    "restricted_key": "a key without permission is configured (--restricted-key-env)",
     "n": "n > 1 choices",
     "tools": "tools and tool_choice (auto, none, required, named)",
     "parallel_tool_calls": "several tool calls in one answer",

@@ -63,13 +63,15 @@ def create_app(
     ttft_delay_s: float = 0.0,
     token_delay_s: float = 0.0,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    restricted_key: str | None = None,
 ) -> ASGIApp:
     """Create a reference server app.
 
     With `api_key`, every request must carry `Authorization: Bearer <api_key>`
     (`x-api-key: <api_key>` under /v1/messages, as Anthropic expects). `models` are
     the served model ids. The delays slow streams down for latency tests: `ttft_delay_s`
-    before the first content token, `token_delay_s` between later tokens.
+    before the first content token, `token_delay_s` between later tokens. A
+    `restricted_key` authenticates but lacks permission for anything but GET requests (403).
     """
     if not models or not all(isinstance(m, str) and m for m in models):
         raise ValueError("models must be a non-empty tuple of non-empty model ids")
@@ -83,6 +85,7 @@ def create_app(
         token_delay_s=token_delay_s,
         max_body_bytes=max_body_bytes,
         api_key=api_key or None,
+        restricted_key=restricted_key or None,
     )
     return ReferenceApp(settings, build_router())
 
@@ -138,7 +141,7 @@ class ReferenceApp:
         if anthropic_errors.is_anthropic_path(str(scope.get("path", "/"))):
             anthropic_errors.authenticate(headers, self.settings.api_key)
         else:
-            self._authenticate(headers)
+            self._authenticate(headers, str(scope.get("method", "GET")).upper())
         method = str(scope.get("method", "GET")).upper()
         path = str(scope.get("path", "/"))
         handler, path_params = self.router.resolve(method, path)
@@ -155,7 +158,7 @@ class ReferenceApp:
             watcher.cancel()
             await asyncio.wait([watcher])
 
-    def _authenticate(self, headers: tuple[tuple[str, str], ...]) -> None:
+    def _authenticate(self, headers: tuple[tuple[str, str], ...], method: str = "POST") -> None:
         expected = self.settings.api_key
         if expected is None:
             return
@@ -163,8 +166,22 @@ class ReferenceApp:
         if value is None:
             raise _auth_error("No API key provided. Send it as 'Authorization: Bearer <key>'.")
         scheme, _, token = value.strip().partition(" ")
+        presented = token.strip().encode("latin-1")
+        restricted = self.settings.restricted_key
         # compare_digest takes the same time wherever the first difference is.
-        matches = hmac.compare_digest(token.strip().encode("latin-1"), expected.encode("utf-8"))
+        if (
+            restricted
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(presented, restricted.encode("utf-8"))
+        ):
+            if method != "GET":
+                raise ApiError(
+                    403,
+                    "You have insufficient permissions for this operation.",
+                    code="insufficient_permissions",
+                )
+            return
+        matches = hmac.compare_digest(presented, expected.encode("utf-8"))
         if scheme.lower() != "bearer" or not matches:
             raise _auth_error("Incorrect API key provided.")
 

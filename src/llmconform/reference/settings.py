@@ -26,6 +26,8 @@ class Settings:
     token_delay_s: float = 0.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     api_key: str | None = None
+    # Keys that authenticate but may only list models: generation answers 403 to them.
+    restricted_key: str | None = None
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "none"
