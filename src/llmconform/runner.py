@@ -37,7 +37,7 @@ from llmconform.engine.waivers import (
 )
 from llmconform.evidence import cassette
 from llmconform.metrics.latency import PRESETS
-from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
+from llmconform.model import Capture, CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
 from llmconform.pytest_plugin import Progress as ProgressHooks
 from llmconform.report import dumps, render_terminal, summary_line, verdict_label, write_reports
@@ -76,6 +76,9 @@ class RunRequest:
     quiet: bool = False  # only the verdict line
     json_out: bool = False  # the JSON report on stdout, nothing else
     accuracy_thresholds: dict[str, float] = field(default_factory=dict)
+
+
+PROPERTY_TAG = "property"  # property-based cases (engine/properties.py)
 
 
 class RunUsageError(ValueError):
@@ -247,8 +250,11 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
     if request.waivers:
         results, waiver_status = apply_waivers(results, request.waivers, datetime.now(UTC).date())
     evidence: dict[str, str] = {}
+    failing_examples: dict[str, str] = {}
     if request.record is not None:
         evidence = record_cassette(request.record, plugin, target, model)
+        examples = request.record.with_name("failing-examples.jsonl")
+        failing_examples = record_failing_examples(examples, plugin, results, target)
     info = RunInfo(
         llmconform_version=__version__,
         edition=EDITION,
@@ -274,6 +280,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             "verify_tls": request.verify_tls,
             "catalog_digest": plugin.catalog.digest(),
             "cassette": evidence or None,
+            "failing_examples": failing_examples or None,
             "waivers": waiver_status,
             "transport": target.kind,
         },
@@ -307,6 +314,37 @@ def record_cassette(
     secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
     digest = cassette.write(path, header, {cid: plugin.captures[cid] for cid in order}, secrets)
     return {"path": path.name, "sha256": digest}
+
+
+def record_failing_examples(
+    path: Path, plugin: ConformanceRun, results: list[CaseResult], target: OpenTarget
+) -> dict[str, str]:
+    """Save the failing samples of property cases alone, as a cassette of their own, so that
+    `--target replay:PATH -k CASE` replays just those examples. Empty when none failed."""
+    failing: dict[str, list[Capture]] = {}
+    for result in results:
+        case = plugin.catalog.cases.get(result.case_id)
+        if case is None or PROPERTY_TAG not in case.tags:
+            continue
+        bad = sorted(
+            {f.exchange for f in result.findings if f.outcome in (Outcome.FAIL, Outcome.WARN)}
+        )
+        captures = plugin.captures.get(case.id, [])
+        if bad:
+            failing[case.id] = [captures[i] for i in bad if i < len(captures)]
+    if not failing:
+        return {}
+    header = {
+        "edition": EDITION,
+        "catalog_digest": plugin.catalog.digest(),
+        "target": target.label,
+        "model": plugin.model,
+        "capabilities": sorted(plugin.capabilities),
+        "settings": plugin.settings,
+        "note": "failing property-based examples only",
+    }
+    secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
+    return {"path": path.name, "sha256": cassette.write(path, header, failing, secrets)}
 
 
 def known_profiles() -> list[str]:
