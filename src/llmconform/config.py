@@ -75,6 +75,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], bool], str | None]] = {
     "formats": ("a list of report formats", _strs, "formats"),
     "record": ("true or false", _bool, "record"),
     "insecure": ("true or false", _bool, "insecure"),
+    "redact_headers": ("a list of header names", _strs, "redact_headers"),
     "baseline": ("a path to a baseline file", _str, "baseline"),
     "waivers": ("a list of {requirement, reason, expires: YYYY-MM-DD}", lambda v: True, None),
 }

@@ -50,6 +50,7 @@ ENV = {
     "n_requests": "LLMCONFORM_REQUESTS",
     "insecure": "LLMCONFORM_INSECURE",
     "baseline": "LLMCONFORM_BASELINE",
+    "redact_headers": "LLMCONFORM_REDACT_HEADERS",
 }
 
 _WAIVERS_KEY = "_waivers"
@@ -224,6 +225,14 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: Path | None)
     help="Write every exchange (redacted) to cassette.jsonl in the report folder, "
     "so the run can be replayed and verified.",
 )
+@click.option(
+    "--redact-header",
+    "redact_headers",
+    multiple=True,
+    metavar="NAME",
+    help="Another response header to keep out of the cassette (repeatable); "
+    "Authorization, x-api-key, api-key and cookies always are.",
+)
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (recorded).")
 @click.option("-v", "--verbose", is_flag=True, help="List every finding, not just the first.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
@@ -285,6 +294,7 @@ def run_command(
     ttft_p99_ms: float | None,
     tpot_p99_ms: float | None,
     record: bool,
+    redact_headers: tuple[str, ...],
     insecure: bool,
     verbose: bool,
     quiet: bool,
@@ -354,6 +364,7 @@ def run_command(
         ),
         out_dir=out_dir,
         record=out_dir / "cassette.jsonl" if record else None,
+        redact_headers=frozenset(redact_headers),
         formats=formats or ("json", "junit"),
         keyword=keyword,
         # Declared capabilities add to the core set every chat server is expected to have.

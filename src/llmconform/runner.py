@@ -70,6 +70,7 @@ class RunRequest:
     warmup: int = 3
     latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
     record: Path | None = None  # write a cassette of every exchange here
+    redact_headers: frozenset[str] = frozenset()  # more response headers kept out of cassettes
     waivers: tuple[dict[str, Any], ...] = ()  # validated by config.parse_waivers
     baseline: frozenset[str] | None = None  # case ids known to fail (CI gating only)
     write_baseline: Path | None = None
@@ -252,7 +253,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
     evidence: dict[str, str] = {}
     failing_examples: dict[str, str] = {}
     if request.record is not None:
-        evidence = record_cassette(request.record, plugin, target, model)
+        evidence = record_cassette(request.record, plugin, target, model, request.redact_headers)
         examples = request.record.with_name("failing-examples.jsonl")
         failing_examples = record_failing_examples(examples, plugin, results, target)
     info = RunInfo(
@@ -297,7 +298,11 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
 
 
 def record_cassette(
-    path: Path, plugin: ConformanceRun, target: OpenTarget, model: str
+    path: Path,
+    plugin: ConformanceRun,
+    target: OpenTarget,
+    model: str,
+    redact_headers: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     """Write every exchange of the run (redacted) to `path`; returns its name and hash."""
     order = [cid for cid in plugin.catalog.cases if cid in plugin.captures]
@@ -312,7 +317,10 @@ def record_cassette(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
-    digest = cassette.write(path, header, {cid: plugin.captures[cid] for cid in order}, secrets)
+    cases = {cid: plugin.captures[cid] for cid in order}
+    digest = cassette.write(
+        path, header, cases, secrets, frozenset(h.lower() for h in redact_headers)
+    )
     return {"path": path.name, "sha256": digest}
 
 
