@@ -30,9 +30,12 @@ def case_outcomes(out: Path) -> dict[str, str]:
 @pytest.fixture
 def served() -> Iterator[RunningServer]:
     """The reference served over HTTP with the test key, as `serve-reference` would."""
-    server = serve_in_thread(create_app(api_key=TEST_KEY))
+    server = serve_in_thread(create_app(api_key=TEST_KEY, restricted_key=RESTRICTED))
     yield server
     server.stop()
+
+
+RESTRICTED = "sk-restricted-cli-test-0123456789"
 
 
 def closed_port() -> int:
@@ -65,9 +68,11 @@ def test_served_reference_gives_the_same_outcomes_as_embedded(
         "--api",
         "all",
         *caps,
+        "--restricted-key-env",
+        "RESTRICTED_KEY",
         "--out",
         str(tmp_path / "b"),
-        env={"LLMCONFORM_API_KEY": TEST_KEY},
+        env={"LLMCONFORM_API_KEY": TEST_KEY, "RESTRICTED_KEY": RESTRICTED},
     )
     assert result.exit_code == 0, result.output
     assert case_outcomes(tmp_path / "a") == case_outcomes(tmp_path / "b")

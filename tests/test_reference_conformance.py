@@ -13,7 +13,12 @@ OPT_IN_PROFILES = {"performance", "accuracy"}
 
 
 def test_reference_passes_every_case(suite_run: RunAgainst) -> None:
-    report = suite_run(create_app(api_key=TEST_KEY), include_sdk=True)
+    restricted = "sk-restricted-reference-test-0123"
+    report = suite_run(
+        create_app(api_key=TEST_KEY, restricted_key=restricted),
+        include_sdk=True,
+        restricted_key=restricted,
+    )
     assert report.info.complete
     bad = {
         c.case_id: [f.message for f in c.findings] or c.reason
