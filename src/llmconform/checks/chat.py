@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from llmconform.checks.common import (
     choices_of,
     excerpt,
+    over_limit,
     requested_n,
     schema_issues,
     stop_sequences,
@@ -120,16 +121,9 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
                 f"$.choices[{c.get('index')}].finish_reason",
                 ex.index,
             )
-    usage = ex.completion.get("usage")
-    if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
-        cap = limit * requested_n(ex)
-        if usage["completion_tokens"] > cap:
-            yield Issue(
-                "CHAT-LEN-002",
-                f"completion_tokens={usage['completion_tokens']} exceeds the limit of {cap}",
-                "$.usage.completion_tokens",
-                ex.index,
-            )
+    yield from over_limit(
+        "CHAT-LEN-002", ex.completion.get("usage"), limit * requested_n(ex), ex.index
+    )
 
 
 @check("chat.stop", "CHAT-STOP-001")

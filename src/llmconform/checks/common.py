@@ -65,3 +65,15 @@ def choices_of(completion: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(choices, list):
         return []
     return [c for c in choices if isinstance(c, dict)]
+
+
+def over_limit(requirement: str, usage: Any, cap: int, exchange: int) -> Iterator[Issue]:
+    """An issue when `usage.completion_tokens` exceeds `cap` (the limit times the choices)."""
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > cap:
+        yield Issue(
+            requirement,
+            f"completion_tokens={tokens} exceeds the limit of {cap}",
+            "$.usage.completion_tokens",
+            exchange,
+        )

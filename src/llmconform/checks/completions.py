@@ -14,6 +14,7 @@ from typing import Any
 from llmconform.checks.common import (
     choices_of,
     excerpt,
+    over_limit,
     requested_n,
     schema_issues,
     stop_sequences,
@@ -146,16 +147,8 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
                 _where(c, "finish_reason"),
                 ex.index,
             )
-    usage = completion.get("usage")
-    if isinstance(usage, dict) and _count(usage.get("completion_tokens")):
-        cap = limit * len(prompts_of(ex)) * requested_n(ex)
-        if usage["completion_tokens"] > cap:
-            yield Issue(
-                "CMPL-LEN-002",
-                f"completion_tokens={usage['completion_tokens']} exceeds the limit of {cap}",
-                "$.usage.completion_tokens",
-                ex.index,
-            )
+    cap = limit * len(prompts_of(ex)) * requested_n(ex)
+    yield from over_limit("CMPL-LEN-002", completion.get("usage"), cap, ex.index)
 
 
 @check("completions.stop", "CMPL-STOP-001")
