@@ -130,7 +130,8 @@ def test_a_valid_stream_sample_is_judged_as_a_stream() -> None:
     [
         (raw_request(b'{"model": "m", "messages": [\xff]}'), 500, ENVELOPE, "PROP-003"),
         (raw_request(b'{"model": "m"'), 200, COMPLETION, "PROP-002"),
-        (json_request({**BASE, "temperature": "hot"}), 200, COMPLETION, "PROP-002"),
+        (json_request({**BASE, "temperature": "hot"}), 200, COMPLETION, "PROP-004"),
+        (json_request({**BASE, "messages": "hello"}), 200, COMPLETION, "PROP-002"),
         (json_request({**BASE, "temperature": 7}), 200, COMPLETION, "PROP-004"),
         (json_request({**BASE, "n": 0}), 400, {"detail": "n must be >= 1"}, "PROP-005"),
         (raw_request(b"[" * 3000 + b"]" * 3000), 502, b"Bad Gateway", "PROP-003"),

@@ -62,9 +62,11 @@ def test_a_server_ignoring_mistyped_options_answers_200_to_invalid_input(
 ) -> None:
     app = broken_app(MISTYPED_OPTIONS_IGNORED.name, TEST_KEY)
     report = suite_run(app, apis=frozenset({"openai"}), capabilities=CAPS)
-    assert outcomes(report, Outcome.FAIL) == {"prop.invalid_requests"}
+    # Lenient, not broken: it warns (PROP-004, SHOULD), like the fixed ERR-003 cases.
+    assert "prop.invalid_requests" not in outcomes(report, Outcome.FAIL)
     (case,) = [c for c in report.cases if c.case_id == "prop.invalid_requests"]
-    accepted = [f for f in case.findings if f.requirement == "PROP-002"]
+    assert case.outcome is Outcome.WARN
+    accepted = [f for f in case.findings if f.requirement == "PROP-004"]
     assert accepted and all("status 200" in f.message for f in accepted)
 
 

@@ -20,14 +20,10 @@ from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import CHECKS, Issue, IssueKind, check
 from llmconform.engine import properties as _expander  # noqa: F401  (registers `property`)
 from llmconform.model import Request
-from llmconform.schema_validation import validate
+from llmconform.schema_validation import SchemaError, validate
 
 REQUEST_SCHEMA = "urn:llmconform:schema:openai/chat.request"
 STRUCTURAL, RANGE, VALID = "structural", "range", "valid"
-# Schema keywords that bound a value of the right type: breaking them is "out of range".
-RANGE_KEYWORDS = frozenset(
-    {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "maxItems", "maxProperties"}
-)
 BODY_CHARS = 400
 MAX_SAMPLES = 10  # failing samples reported one by one; the rest are counted
 MAX_ISSUES = 3  # issues reported per failing sample
@@ -81,9 +77,17 @@ def expectation(request: Request) -> tuple[str, str]:
         return STRUCTURAL, "JSON nested too deeply to validate"
     if not errors:
         return VALID, "a valid request"
-    keywords = {e.schema_path.rsplit("/", 1)[-1] for e in errors}
-    kind = RANGE if keywords <= RANGE_KEYWORDS else STRUCTURAL
+    kind = STRUCTURAL if any(_breaks_structure(e) for e in errors) else RANGE
     return kind, f"{errors[0].path}: {errors[0].message}"
+
+
+def _breaks_structure(error: SchemaError) -> bool:
+    """Errors a server cannot serve around: the body itself, a missing required field, or a
+    malformed `model` / `messages`. A bad optional parameter (wrong type, out of range) is
+    "range": accepting or coercing it hides a client bug but breaks no client (SHOULD)."""
+    if error.schema_path.endswith("/required") or error.path == "$":
+        return True
+    return error.path.startswith(("$.messages", "$.model"))
 
 
 def body_text(request: Request, limit: int = BODY_CHARS) -> str:
