@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unus
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
 
 from llmconform.apis.anthropic_messages import FoldedStream, Rule, fold_stream, text_of, tool_uses
-from llmconform.checks.common import excerpt, schema_issues
+from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import Issue, check
 from llmconform.engine.plan import build_request
@@ -458,22 +458,13 @@ def tool_round_trip_flow(case: Case, variables: dict[str, str]) -> ScenarioFlow:
 @check("ant.error_4xx", "ANT-ERR-001")
 def error_4xx(ctx: CheckContext) -> Iterator[Issue]:
     """An invalid request gets a 4xx status: never a 2xx (error in a success) nor a 5xx."""
-    ex = ctx.primary
-    if ex.status is None or not 400 <= ex.status < 500:
-        yield Issue(
-            "ANT-ERR-001",
-            f"an invalid request was answered with status {ex.status}, expected a 4xx",
-            exchange=ex.index,
-        )
+    yield from not_client_error("ANT-ERR-001", ctx.primary)
 
 
 @check("ant.error_status", "ANT-ERR-002")
 def error_status(ctx: CheckContext) -> Iterator[Issue]:
     """The error uses the status Anthropic documents for it (`expect`)."""
-    ex = ctx.primary
-    expect = ctx.args.get("expect", 400)
-    if ex.status != expect:
-        yield Issue("ANT-ERR-002", f"expected status {expect}, got {ex.status}", "", ex.index)
+    yield from unexpected_status("ANT-ERR-002", ctx.primary, ctx.args.get("expect", 400))
 
 
 @check("ant.error_body", "ANT-ERR-003", "ANT-ERR-004")

@@ -77,3 +77,25 @@ def over_limit(requirement: str, usage: Any, cap: int, exchange: int) -> Iterato
             "$.usage.completion_tokens",
             exchange,
         )
+
+
+def not_client_error(requirement: str, ex: Exchange) -> Iterator[Issue]:
+    """An issue unless the status is a 4xx: an invalid request answered 2xx hides the error
+    in a success, a 5xx gets it retried (shared by every API's error cases)."""
+    if ex.status is None or not 400 <= ex.status < 500:
+        yield Issue(
+            requirement,
+            f"an invalid request was answered with status {ex.status}, expected a 4xx client error",
+            exchange=ex.index,
+        )
+
+
+def unexpected_status(requirement: str, ex: Exchange, expect: Any) -> Iterator[Issue]:
+    """An issue unless the status is `expect` (a status or a list of them)."""
+    allowed = expect if isinstance(expect, list) else [expect]
+    if ex.status not in allowed:
+        yield Issue(
+            requirement,
+            f"expected status {' or '.join(map(str, allowed))}, got {ex.status}",
+            exchange=ex.index,
+        )

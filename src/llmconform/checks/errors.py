@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from llmconform.checks.common import excerpt, schema_issues
+from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
 from llmconform.checks.context import CheckContext, Unverifiable
 from llmconform.checks.registry import Issue, check
 
@@ -12,13 +12,7 @@ from llmconform.checks.registry import Issue, check
 @check("error.client_status", "ERR-001")
 def client_status(ctx: CheckContext) -> Iterator[Issue]:
     """An invalid request gets a 4xx status: never 2xx (error hidden in a 200) nor 5xx."""
-    ex = ctx.primary
-    if ex.status is None or not 400 <= ex.status < 500:
-        yield Issue(
-            "ERR-001",
-            f"an invalid request was answered with status {ex.status}, expected a 4xx client error",
-            exchange=ex.index,
-        )
+    yield from not_client_error("ERR-001", ctx.primary)
 
 
 @check("error.not_5xx", "ERR-002")
@@ -48,15 +42,7 @@ def rejects(ctx: CheckContext) -> Iterator[Issue]:
 @check("error.status", "ERR-004")
 def status(ctx: CheckContext) -> Iterator[Issue]:
     """The error uses the status code OpenAI documents for it (`expect`)."""
-    ex = ctx.primary
-    expect = ctx.args.get("expect", 400)
-    allowed = expect if isinstance(expect, list) else [expect]
-    if ex.status not in allowed:
-        yield Issue(
-            "ERR-004",
-            f"expected status {' or '.join(map(str, allowed))}, got {ex.status}",
-            exchange=ex.index,
-        )
+    yield from unexpected_status("ERR-004", ctx.primary, ctx.args.get("expect", 400))
 
 
 @check("error.envelope", "ERR-005", "ERR-006", "ERR-001")

@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
 
-from llmconform.checks.common import excerpt, schema_issues
+from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import Issue, check
 
@@ -484,27 +484,13 @@ def reuses_compaction(ctx: CheckContext) -> Iterator[Issue]:
 @check("responses.error_status", "RESP-ERR-001")
 def error_status(ctx: CheckContext) -> Iterator[Issue]:
     """An invalid request gets a 4xx: never a 2xx (error hidden in a success) nor a 5xx."""
-    ex = ctx.primary
-    if ex.status is None or not 400 <= ex.status < 500:
-        yield Issue(
-            "RESP-ERR-001",
-            f"an invalid request was answered with status {ex.status}, expected a 4xx client error",
-            exchange=ex.index,
-        )
+    yield from not_client_error("RESP-ERR-001", ctx.primary)
 
 
 @check("responses.error_expect", "RESP-ERR-003")
 def error_expect(ctx: CheckContext) -> Iterator[Issue]:
     """The error uses the status the spec gives it (`expect`: a status or a list)."""
-    ex = ctx.primary
-    expect = ctx.args.get("expect", 400)
-    allowed = expect if isinstance(expect, list) else [expect]
-    if ex.status not in allowed:
-        yield Issue(
-            "RESP-ERR-003",
-            f"expected status {' or '.join(map(str, allowed))}, got {ex.status}",
-            exchange=ex.index,
-        )
+    yield from unexpected_status("RESP-ERR-003", ctx.primary, ctx.args.get("expect", 400))
 
 
 @check("responses.error_envelope", "RESP-ERR-002", "RESP-ERR-004")
