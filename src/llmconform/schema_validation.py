@@ -33,6 +33,9 @@ from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignor
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from llmconform.schema_branches import Condition, conditions, false_sites, specialize
+from llmconform.schema_fast import Predicate, compile_schema
+
 if TYPE_CHECKING:
     # Not exported at the package top level, but it is what Registry.resolver() returns.
     from referencing._core import Resolver
@@ -144,17 +147,28 @@ def _inline(node: Any, resolver: Resolver[Any], active: tuple[int, ...], root: b
 
 
 @functools.cache
-def _validator(schema_id: str) -> Draft202012Validator:
+def _prepared(schema_id: str) -> tuple[dict[str, Any], tuple[Condition, ...]]:
+    """The schema to validate with (inlined when possible) and its decidable root `if`s."""
     schema = _schemas().get(schema_id)
     if schema is None:
         raise KeyError(f"unknown schema id {schema_id!r}; known: {', '.join(schema_ids())}")
-    registry = _registry()
     # If the schema cannot be inlined, validate the original: slower, same verdicts.
     with contextlib.suppress(_NotInlinable):
-        schema = _inline(schema, registry.resolver(base_uri=schema_id), (id(schema),), True)
+        schema = _inline(schema, _registry().resolver(base_uri=schema_id), (id(schema),), True)
+    return schema, conditions(schema)
+
+
+@functools.cache
+def _validator(schema_id: str, false_ifs: tuple[int, ...] = ()) -> Draft202012Validator:
+    """The validator of a schema whose root `if`s at `false_ifs` are known to fail.
+
+    Keys are bounded: the sites come from the schema, and which of them an instance fails
+    is decided by the schema's own enums (one key per event type, in practice).
+    """
+    schema, _ = _prepared(schema_id)
     return Draft202012Validator(
-        schema,
-        registry=registry,
+        specialize(schema, false_ifs) if false_ifs else schema,
+        registry=_registry(),
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
 
@@ -178,7 +192,18 @@ def validate(instance: object, schema_id: str) -> list[SchemaError]:
     Returns at most `MAX_ERRORS` errors sorted by instance path; an empty list means valid.
     Raises KeyError for an unknown id, and `referencing` errors if a schema refers elsewhere.
     """
-    return _errors(_validator(schema_id), instance)
+    _, conds = _prepared(schema_id)
+    key = false_sites(conds, instance)
+    fast = _fast(schema_id, key)
+    if fast is not None and fast(instance):
+        return []  # valid; jsonschema runs only to explain an invalid instance
+    return _errors(_validator(schema_id, key), instance)
+
+
+@functools.cache
+def _fast(schema_id: str, false_ifs: tuple[int, ...]) -> Predicate | None:
+    schema, _ = _prepared(schema_id)
+    return compile_schema(specialize(schema, false_ifs) if false_ifs else schema)
 
 
 def _errors(validator: Draft202012Validator, instance: object) -> list[SchemaError]:
