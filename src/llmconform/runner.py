@@ -36,6 +36,7 @@ from llmconform.engine.waivers import (
     waived_requirements,
 )
 from llmconform.evidence import cassette
+from llmconform.http_client import tls_verify
 from llmconform.metrics.latency import PRESETS
 from llmconform.model import Capture, CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
@@ -118,8 +119,9 @@ class RichProgress(ProgressHooks):
 def _check_reachable(target: OpenTarget, verify_tls: bool, limits: Limits) -> None:
     """Fail fast (exit 3) when nothing answers at the target address."""
     timeout = httpx.Timeout(limits.idle_timeout_s, connect=limits.connect_timeout_s)
+    verify = tls_verify(verify_tls)
     try:
-        with httpx.Client(timeout=timeout, verify=verify_tls, trust_env=False) as client:
+        with httpx.Client(timeout=timeout, verify=verify, trust_env=False) as client:
             client.get(target.base_url.rstrip("/") + "/models")
     except httpx.HTTPError as exc:
         raise TargetUnreachable(f"cannot reach {target.label}: {type(exc).__name__}") from None
@@ -185,6 +187,8 @@ def pytest_args(keyword: str | None) -> list[str]:
         # ~0.4 s of a run once the SDKs are imported, for warnings nobody here would read.
         "-p",
         "no:unraisableexception",
+        "-p",
+        "no:logging",  # llmconform logs nothing through it; three context managers per item
         "--capture=no",
         "--noconftest",
         "-c",

@@ -149,10 +149,13 @@ def discover_model(
     """The first model id `GET /models` lists (used when no --model is given)."""
     import httpx
 
+    from llmconform.http_client import tls_verify
+
     headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
     url = base_url.rstrip("/") + "/models"
     try:
-        with httpx.Client(timeout=timeout_s, verify=verify_tls, trust_env=False) as client:
+        verify = tls_verify(verify_tls)
+        with httpx.Client(timeout=timeout_s, verify=verify, trust_env=False) as client:
             response = client.get(url, headers=headers)
     except httpx.HTTPError as exc:
         raise TargetUnreachable(

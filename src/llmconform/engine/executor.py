@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
+from llmconform.http_client import tls_verify
 from llmconform.model import BodyChunk, Capture, CaseResult, Request
 
 __all__ = [
@@ -449,7 +450,7 @@ def make_client(conn: Connection, limits: Limits, concurrency: int) -> httpx.Asy
         timeout=httpx.Timeout(limits.idle_timeout_s, connect=limits.connect_timeout_s),
         limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         follow_redirects=False,  # a redirect is reported, and never carries the key elsewhere
-        verify=conn.verify_tls,
+        verify=tls_verify(conn.verify_tls),
         trust_env=False,  # proxies from the environment could see the key; targets are explicit
     )
 
