@@ -14,6 +14,7 @@ import pytest
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.model import Outcome
 from llmconform.reference.app import create_app
+from llmconform.reference.asgi import ASGIApp, Receive, Scope, Send
 from llmconform.reference.server import RunningServer, serve_in_thread
 
 from broken_servers import no_done_app
@@ -131,13 +132,33 @@ def test_profile_markers_select_cases(tmp_path: Path, served: RunningServer) -> 
     assert "error.missing_model" not in via_pytest and "models.list" not in via_pytest
 
 
-def test_plugin_under_xdist_gives_the_same_outcomes(
-    tmp_path: Path, served_broken: RunningServer
-) -> None:
+def counting(app: ASGIApp, paths: list[str]) -> ASGIApp:
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            paths.append(scope["path"])
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def test_plugin_under_xdist_gives_the_same_outcomes_and_requests(tmp_path: Path) -> None:
     pytest.importorskip("xdist")
-    url = served_broken.url + "/v1"
-    code_serial, serial = run_plugin(url, tmp_path, "-k", "stream or chat")
-    (tmp_path / "pytest-junit.xml").unlink()
-    code_xdist, parallel = run_plugin(url, tmp_path, "-k", "stream or chat", "-n", "2")
+    paths: list[str] = []
+    server = serve_in_thread(counting(no_done_app, paths))
+    try:
+        url = server.url + "/v1"
+        code_serial, serial = run_plugin(url, tmp_path, "-k", "stream or chat")
+        sent_serial = sorted(paths)
+        paths.clear()
+        (tmp_path / "pytest-junit.xml").unlink()
+        code_xdist, parallel = run_plugin(url, tmp_path, "-k", "stream or chat", "-n", "2")
+    finally:
+        server.stop()
     assert code_serial == code_xdist == 1
     assert parallel == serial
+    # Each worker exchanges only the cases it runs: nothing is sent twice. (Each process
+    # looks the model up once: GET /models is the only request that may repeat.)
+    assert [p for p in sorted(paths) if p != "/v1/models"] == [
+        p for p in sent_serial if p != "/v1/models"
+    ]
+    assert len(sent_serial) > 20

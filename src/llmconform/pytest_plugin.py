@@ -101,6 +101,8 @@ class CaseItem(pytest.Item):
         if reason:
             self.run.results[self.case.id] = skipped(self.case, reason)
             pytest.skip(reason)
+        if self.run.lazy and self.case.id not in self.run.captures:
+            self.run.exchange([self.case])
 
     def runtest(self) -> None:
         """Run the pure checks over the captured exchanges."""
@@ -174,6 +176,8 @@ class ConformanceRun:
             "accuracy": {"thresholds": dict(options.accuracy_thresholds)},
         }
         self._samples: dict[str, dict[int, list[Capture]]] = {}
+        self.lazy = False  # exchange each case when its item runs (pytest-xdist workers)
+        self._floor_measured = False
         self.cassette: Cassette | None = None
         self._stack = ExitStack()
 
@@ -202,7 +206,16 @@ class ConformanceRun:
         if not cases:
             return
         self._open()
-        runnable = [c for c in cases if self.skip_reason(c) is None]
+        if hasattr(session.config, "workerinput"):
+            # A pytest-xdist worker collects every case but runs only those the controller
+            # sends it: it exchanges each one as it arrives (CaseItem.setup), so that no
+            # case is sent twice. Concurrency is then the number of workers.
+            self.lazy = True
+            return
+        self.exchange([c for c in cases if self.skip_reason(c) is None])
+
+    def exchange(self, runnable: list[Case]) -> None:
+        """Execute the exchanges of these cases concurrently and keep their captures."""
         if self.cassette is not None:  # replay: the evidence stands in for the network
             for case in runnable:
                 if case.id in self.cassette.cases:
@@ -242,9 +255,10 @@ class ConformanceRun:
             self.progress.stop()
             for base, samples in self._samples.items():  # in sample order, warm-ups first
                 self.captures[base] = [c for k in sorted(samples) for c in samples[k]]
-        if any(REPEAT_TAG in c.tags for c in runnable):
+        if any(REPEAT_TAG in c.tags for c in runnable) and not self._floor_measured:
             # After the exchanges (not before): the floor is the instrument's, not the target's.
             self.settings["latency"].update(measure_floor_ms())
+            self._floor_measured = True
 
     def pytest_sessionfinish(self) -> None:
         """Stop whatever the run started (the embedded server)."""
