@@ -30,7 +30,7 @@ class Size:
     exec_requests: int = 64
     exec_delay_s: float = 0.100
     run_delay_s: float = 0.050
-    run_concurrency: tuple[int, ...] = (4, 16)
+    run_concurrency: tuple[int, ...] = (1, 4, 16)
     run_samples: int = 10  # latency-case samples in the `llmconform run` figure
     cpu_repeats: int = 20
     latency_requests: int = 30

@@ -6,6 +6,8 @@ llmconform's (the captured bytes, decoded events, checks, results).
 
 from __future__ import annotations
 
+import gc
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -44,12 +46,22 @@ def _stream_once(catalog: Catalog, url: str) -> tuple[CaseResult, int]:
 
 
 def _evaluate_cpu(catalog: Catalog, url: str) -> tuple[float, CaseResult]:
+    """Median CPU of three evaluations of one captured stream.
+
+    A full garbage collection first: this process holds the whole captured suite of figure 2,
+    and a collection of that heap landing inside one measurement cost more than the 1k-event
+    stream's own checks (272 µs/event measured, 17 µs without it).
+    """
     case = catalog.cases["stream.basic"]
     work = [CaseWork(case.id, tuple(requests_for(case, Variables(MODEL))))]
     captures = execute(work, Connection(url + "/v1"), Limits(), 1)[case.id]
-    cpu0 = time.process_time()
-    result = evaluate(case, captures, catalog.requirements, MODEL)
-    return time.process_time() - cpu0, result
+    spent: list[float] = []
+    for _ in range(3):
+        gc.collect()
+        cpu0 = time.process_time()
+        result = evaluate(case, captures, catalog.requirements, MODEL)
+        spent.append(time.process_time() - cpu0)
+    return statistics.median(spent), result
 
 
 def stream_rows(catalog: Catalog, size: Size) -> list[Row]:

@@ -16,6 +16,7 @@ Exit status 0 whatever the verdicts (a benchmark informs, it does not gate).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -46,13 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="also print a cProfile of evaluating the suite"
     )
+    parser.add_argument(
+        "--run-delay-ms",
+        type=float,
+        default=None,
+        help="the target's cost per request in figures 1b/1c (default 50; 20 with --quick)",
+    )
     args = parser.parse_args(argv)
     size: Size = QUICK if args.quick else FULL
+    if args.run_delay_ms is not None:
+        size = dataclasses.replace(size, run_delay_s=args.run_delay_ms / 1000)
 
     from _cpu import capture_suite, cpu_rows, profile_suite, validation_rows
     from _latency import latency_rows
     from _memory import cases_rows, stream_rows
     from _throughput import executor_rows, run_rows
+    from _xdist import xdist_rows
 
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -66,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
     step("1a executor wall time", lambda: executor_rows(size))
     step("1b llmconform run wall time", lambda: run_rows(size))
+    if not args.quick:
+        step("1c pytest-xdist workers", lambda: xdist_rows(size))
     suite = capture_suite(size)
     step("2 CPU per exchange", lambda: cpu_rows(suite, size))
     step("3 latency error", lambda: latency_rows(size))
