@@ -29,8 +29,9 @@ class ServerSpec:
     """What the child serves.
 
     kind: "reference" (the reference app with `ttft_delay_s`/`token_delay_s`), "stream"
-    (a chat stream of exactly `events` content chunks, whatever the request) or "fixed" (a
-    canned chat completion, whatever the request: a target that costs no CPU to speak of).
+    (a chat stream of exactly `events` content chunks, whatever the request), "timed" (a
+    stream of `events` tokens sent on an exact schedule of `ttft_delay_s`/`token_delay_s`) or
+    "fixed" (a canned chat completion: a target that costs no CPU to speak of).
     `request_delay_s` is slept before every request is handled (a non-stream cost);
     `record` keeps every request (to replay it with a hand-written client) and stamps its
     arrival and each body message sent, with `perf_counter_ns` (CLOCK_MONOTONIC on Linux:
@@ -147,6 +148,54 @@ def stream_app(events: int) -> ASGIApp:
     return app
 
 
+async def _until(deadline_ns: int) -> None:
+    """Sleep until a perf_counter_ns deadline, to within ~0.1 ms.
+
+    asyncio's timers fire up to a millisecond late (epoll's resolution) and drift when chained;
+    a timed target that is itself late makes its "known" delay unknown. So: sleep to 2 ms
+    short of the deadline, then yield to the loop until it passes (a little CPU, in the target).
+    """
+    remaining = (deadline_ns - time.perf_counter_ns()) / 1e9
+    if remaining > 0.002:
+        await asyncio.sleep(remaining - 0.002)
+    while time.perf_counter_ns() < deadline_ns:
+        await asyncio.sleep(0)
+
+
+def timed_app(events: int, ttft_s: float, token_s: float) -> ASGIApp:
+    """A chat stream whose content token k is sent at arrival + ttft + k x token delay.
+
+    The schedule is absolute (from the moment the app sees the request), so delays do not
+    accumulate; the role chunk goes out at once, usage and [DONE] after the last token.
+    """
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        start = time.perf_counter_ns()
+        while (await receive()).get("more_body"):
+            pass
+        headers = [(b"content-type", b"text/event-stream; charset=utf-8")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        send_body = {"type": "http.response.body", "more_body": True}
+        await send({**send_body, "body": _chunk({"role": "assistant", "content": ""})})
+        for k in range(events):
+            await _until(start + round((ttft_s + k * token_s) * 1e9))
+            await send({**send_body, "body": _chunk({"content": f" w{k}"})})
+        usage = {"prompt_tokens": 5, "completion_tokens": events, "total_tokens": 5 + events}
+        last = json.loads(_chunk({}, "stop")[6:])
+        await send({**send_body, "body": _chunk({}, "stop")})
+        last["choices"], last["usage"] = [], usage
+        await send({**send_body, "body": b"data: " + json.dumps(last).encode() + b"\n\n"})
+        await send({**send_body, "body": b"data: [DONE]\n\n"})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return app
+
+
 _COMPLETION = json.dumps(
     {
         "id": "chatcmpl-bench0123456789",
@@ -188,6 +237,8 @@ def _build(spec: ServerSpec, log: list[Recorded]) -> ASGIApp:
         return _middleware(stream_app(spec.events), spec, log)
     if spec.kind == "fixed":
         return _middleware(fixed_app, spec, log)
+    if spec.kind == "timed":
+        return _middleware(timed_app(spec.events, spec.ttft_delay_s, spec.token_delay_s), spec, log)
     from llmconform.reference.app import create_app
 
     app = create_app(spec.api_key, ttft_delay_s=spec.ttft_delay_s, token_delay_s=spec.token_delay_s)
