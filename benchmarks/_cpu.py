@@ -9,6 +9,7 @@ time measured is llmconform's alone.
 from __future__ import annotations
 
 import cProfile
+import gc
 import io
 import pstats
 import time
@@ -66,15 +67,23 @@ def capture_suite(size: Size) -> Suite:
 
 
 def _evaluate_all(suite: Suite, case_ids: list[str], repeats: int) -> float:
-    """CPU seconds for `repeats` evaluations of each case."""
+    """CPU seconds for `repeats` evaluations of each case, the heap frozen as in a run."""
     cases = suite.catalog.cases
-    cpu0 = time.process_time()
-    for _ in range(repeats):
-        for cid in case_ids:
-            evaluate(
-                cases[cid], suite.captures[cid], suite.catalog.requirements, MODEL, suite.settings
-            )
-    return time.process_time() - cpu0
+    gc.freeze()  # as pytest_plugin does before the exchanges (the captures stay collectable)
+    try:
+        cpu0 = time.process_time()
+        for _ in range(repeats):
+            for cid in case_ids:
+                evaluate(
+                    cases[cid],
+                    suite.captures[cid],
+                    suite.catalog.requirements,
+                    MODEL,
+                    suite.settings,
+                )
+        return time.process_time() - cpu0
+    finally:
+        gc.unfreeze()
 
 
 def _is_stream(captures: list[Capture]) -> bool:
