@@ -161,8 +161,13 @@ class ConformanceRun:
         progress: Progress | None = None,
         target: OpenTarget | None = None,
         case_filter: Callable[[Case], bool] | None = None,
+        preflight: Callable[[], None] | None = None,
     ) -> None:
         self.options = options
+        # Waited for before the first exchange; what it raises ends the run unrun and is
+        # kept in `preflight_error` (raising inside a pytest hook is an internal error).
+        self.preflight = preflight
+        self.preflight_error: Exception | None = None
         self.progress = progress or Progress()
         self.catalog: Catalog = load_catalog(known_checks=known_checks())
         self.case_filter = case_filter
@@ -199,21 +204,28 @@ class ConformanceRun:
             items.append(CaseItem.from_parent(group, name=case.id, case=case, run=self))
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> None:
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         """Execute all selected cases' exchanges concurrently before the items run."""
         if session.config.option.collectonly:
-            return
+            return None
         cases = [i.case for i in session.items if isinstance(i, CaseItem)]
         if not cases:
-            return
+            return None
+        if self.preflight is not None:
+            try:
+                self.preflight()
+            except Exception as exc:
+                self.preflight_error = exc
+                return True  # nothing runs
         self._open()
         if hasattr(session.config, "workerinput"):
             # A pytest-xdist worker collects every case but runs only those the controller
             # sends it: it exchanges each one as it arrives (CaseItem.setup), so that no
             # case is sent twice. Concurrency is then the number of workers.
             self.lazy = True
-            return
+            return None
         self.exchange([c for c in cases if self.skip_reason(c) is None])
+        return None
 
     def exchange(self, runnable: list[Case]) -> None:
         """Execute the exchanges of these cases concurrently and keep their captures."""
