@@ -750,3 +750,23 @@ def test_any_json_value_gets_a_bounded_sorted_list_of_errors(instance: Any, sche
     assert len(errors) <= sv.MAX_ERRORS
     assert all(e.path.startswith("$") and e.message for e in errors)
     assert errors == validate(instance, schema_id)
+
+
+def test_schema_problem_names_what_is_wrong_with_a_client_schema() -> None:
+    assert sv.schema_problem({"type": "object", "properties": {"a": {"type": "string"}}}) is None
+    assert sv.schema_problem(True) is None
+    problem = sv.schema_problem({"type": "objekt"})
+    assert problem is not None and "objekt" in problem
+    # Checked against the metaschema of the draft the schema names.
+    draft7 = {"$schema": "http://json-schema.org/draft-07/schema#", "minimum": "zero"}
+    assert sv.schema_problem(draft7) is not None
+    assert sv.schema_problem({"a": float("nan")}) == "it is not a JSON document"
+
+
+def test_schema_problem_checks_each_schema_once() -> None:
+    schema = {"type": "object", "required": ["memo-test"]}
+    sv._metaschema_problem.cache_clear()
+    for _ in range(5):
+        assert sv.schema_problem(schema) is None
+        assert sv.schema_problem(dict(reversed(list(schema.items())))) is None  # key order
+    assert sv._metaschema_problem.cache_info().misses == 1

@@ -27,9 +27,13 @@ from typing import TYPE_CHECKING, Any
 # `unused-ignore`: the same line type-checks with and without them installed.
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+    SchemaError as MetaschemaError,
+)
+from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     ValidationError,
     best_match,
 )
+from jsonschema.validators import validator_for  # type: ignore[import-untyped, unused-ignore]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -40,7 +44,16 @@ if TYPE_CHECKING:
     # Not exported at the package top level, but it is what Registry.resolver() returns.
     from referencing._core import Resolver
 
-__all__ = ["ID_PREFIX", "MAX_ERRORS", "SchemaError", "get_schema", "schema_ids", "validate"]
+__all__ = [
+    "ID_PREFIX",
+    "MAX_ERRORS",
+    "SchemaError",
+    "get_schema",
+    "schema_ids",
+    "schema_problem",
+    "validate",
+]
+
 
 ID_PREFIX = "urn:llmconform:schema:"
 MAX_ERRORS = 50
@@ -171,6 +184,31 @@ def _validator(schema_id: str, false_ifs: tuple[int, ...] = ()) -> Draft202012Va
         registry=_registry(),
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _metaschema_problem(text: str) -> str | None:
+    schema = json.loads(text)
+    cls = validator_for(schema, default=Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except MetaschemaError as exc:
+        return str(exc.message)
+    return None
+
+
+def schema_problem(schema: object) -> str | None:
+    """Why a client-supplied `schema` is not a valid JSON Schema, or None.
+
+    Checked against the metaschema of its own `$schema` draft (2020-12 when absent). Memoized
+    by content: a metaschema check costs ~2 ms, and an accuracy set re-checks the same tool
+    schemas for every item it judges (100 ms of a 103 ms case, measured).
+    """
+    try:
+        text = json.dumps(schema, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return "it is not a JSON document"
+    return _metaschema_problem(text)
 
 
 def schema_ids() -> list[str]:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 # jsonschema ships no type hints; see schema_validation for the `unused-ignore`.
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
 from jsonschema.validators import (  # type: ignore[import-untyped, unused-ignore]
     Draft202012Validator,
     validator_for,
@@ -22,6 +21,7 @@ from jsonschema.validators import (  # type: ignore[import-untyped, unused-ignor
 from llmconform.checks.common import choices_of, excerpt
 from llmconform.checks.context import CheckContext, Unverifiable
 from llmconform.checks.registry import Issue, IssueKind, check
+from llmconform.schema_validation import schema_problem
 
 MAX_ERRORS = 3
 
@@ -34,11 +34,10 @@ def instance_errors(instance: Any, schema: Any) -> list[str]:
     """
     if not isinstance(schema, dict | bool):
         raise Unverifiable(f"the request's schema is not a JSON Schema: {excerpt(schema)}")
+    problem = schema_problem(schema)
+    if problem:
+        raise Unverifiable(f"the request's schema is invalid: {problem}")
     cls = validator_for(schema, default=Draft202012Validator)
-    try:
-        cls.check_schema(schema)
-    except SchemaError as exc:
-        raise Unverifiable(f"the request's schema is invalid: {exc.message}") from None
     errors = sorted(cls(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
     out = []
     for err in errors[:MAX_ERRORS]:

@@ -21,14 +21,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-# jsonschema ships no type hints (see schema_validation).
-import jsonschema  # type: ignore[import-untyped, unused-ignore]
 import yaml
 
 from llmconform.engine.executor import CaseWork
 from llmconform.engine.expand import ExpandOptions, expander, sample_id
 from llmconform.engine.plan import PlanError, Variables, build_request
 from llmconform.model import Case
+from llmconform.schema_validation import schema_problem
 
 # Constraint kinds of instruction sets and the type of their value (scored in checks.accuracy).
 CONSTRAINT_TYPES: dict[str, type] = {
@@ -166,10 +165,9 @@ def _check_label(item: Mapping[str, Any], extra: Mapping[str, Any], where: str) 
 def _check_json(item: Mapping[str, Any], extra: Mapping[str, Any], where: str) -> None:
     if not isinstance(item["prompt"], str) or not isinstance(item["expect"], dict):
         _fail(where, "'prompt' must be a string and 'expect' a mapping")
-    try:
-        jsonschema.Draft202012Validator.check_schema(item["schema"])
-    except jsonschema.SchemaError as exc:
-        _fail(where, f"'schema' is not a valid JSON Schema: {exc.message}")
+    problem = schema_problem(item["schema"])
+    if problem:
+        _fail(where, f"'schema' is not a valid JSON Schema: {problem}")
 
 
 def _check_tool(item: Mapping[str, Any], extra: Mapping[str, Any], where: str) -> None:
@@ -203,11 +201,9 @@ def tool_schemas(extra: Mapping[str, Any]) -> dict[str, Any]:
         fn = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
             raise SetError(f"a declared tool needs function.name, got {tool!r}")
-        try:
-            jsonschema.Draft202012Validator.check_schema(fn.get("parameters", {}))
-        except jsonschema.SchemaError as exc:
-            why = f"tool {fn['name']}: parameters are not a valid schema: {exc.message}"
-            raise SetError(why) from None
+        problem = schema_problem(fn.get("parameters", {}))
+        if problem:
+            raise SetError(f"tool {fn['name']}: parameters are not a valid schema: {problem}")
         out[fn["name"]] = fn.get("parameters", {})
     if not out:
         raise SetError("a tool_choice set must declare at least one tool")
