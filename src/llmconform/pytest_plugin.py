@@ -27,6 +27,7 @@ from llmconform.engine.executor import (
     CaseWork,
     Connection,
     Limits,
+    TargetDown,
     execute,
     is_deadline_error,
     redact_result,
@@ -38,8 +39,8 @@ from llmconform.engine.select import case_profiles, default_apis, selected
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette
 from llmconform.metrics.latency import PRESETS
-from llmconform.model import Capture, Case, CaseResult, Outcome
-from llmconform.targets import OpenTarget, discover_model, open_target
+from llmconform.model import Capture, Case, CaseResult, Outcome, Request
+from llmconform.targets import OpenTarget, TargetUnreachable, discover_model, open_target
 
 PLUGIN_NAME = "llmconform-run"
 REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile; see engine/expand)
@@ -161,13 +162,14 @@ class ConformanceRun:
         progress: Progress | None = None,
         target: OpenTarget | None = None,
         case_filter: Callable[[Case], bool] | None = None,
-        preflight: Callable[[], None] | None = None,
+        probe: bool = False,
     ) -> None:
         self.options = options
-        # Waited for before the first exchange; what it raises ends the run unrun and is
-        # kept in `preflight_error` (raising inside a pytest hook is an internal error).
-        self.preflight = preflight
-        self.preflight_error: Exception | None = None
+        # Probe the target (GET /models) alongside the first exchanges. No answer at all
+        # stops the run; the error is kept in `unreachable` for the runner to raise
+        # (raising inside a pytest hook would be an internal error).
+        self.probe = probe
+        self.unreachable: TargetUnreachable | None = None
         self.progress = progress or Progress()
         self.catalog: Catalog = load_catalog(known_checks=known_checks())
         self.case_filter = case_filter
@@ -211,12 +213,6 @@ class ConformanceRun:
         cases = [i.case for i in session.items if isinstance(i, CaseItem)]
         if not cases:
             return None
-        if self.preflight is not None:
-            try:
-                self.preflight()
-            except Exception as exc:
-                self.preflight_error = exc
-                return True  # nothing runs
         self._open()
         if hasattr(session.config, "workerinput"):
             # A pytest-xdist worker collects every case but runs only those the controller
@@ -225,7 +221,7 @@ class ConformanceRun:
             self.lazy = True
             return None
         self.exchange([c for c in cases if self.skip_reason(c) is None])
-        return None
+        return True if self.unreachable else None  # True: no item runs
 
     def exchange(self, runnable: list[Case]) -> None:
         """Execute the exchanges of these cases concurrently and keep their captures."""
@@ -262,9 +258,14 @@ class ConformanceRun:
         # both SDKs) outlives the run. Frozen, a full garbage collection no longer rescans it:
         # unfrozen one took 133 ms, a pause that lands inside some exchange's timing.
         gc.freeze()
+        probe = Request("GET", "/models") if self.probe else None
+        self.probe = False  # once per run
         self.progress.start(len(work))
         try:
-            execute(work, conn, self.options.limits, self.options.concurrency, done)
+            execute(work, conn, self.options.limits, self.options.concurrency, done, probe)
+        except TargetDown as exc:
+            self.unreachable = TargetUnreachable(f"cannot reach {self.target.label}: {exc}")
+            return
         except KeyboardInterrupt:
             self.interrupted = True
             raise

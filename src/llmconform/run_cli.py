@@ -396,10 +396,7 @@ def run_command(
     except (TargetError, RunUsageError) as exc:
         fail(str(exc), EXIT_USAGE)
     except TargetUnreachable as exc:
-        fail(
-            f"{exc}. Is the server running and the URL right (it should end in /v1)?",
-            EXIT_COULD_NOT_RUN,
-        )
+        fail(str(exc), EXIT_COULD_NOT_RUN)  # its message says what to check
     sys.exit(code)
 
 

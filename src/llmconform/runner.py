@@ -11,14 +11,12 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from rich.console import Console
 from rich.markup import escape
@@ -37,13 +35,12 @@ from llmconform.engine.waivers import (
     waived_requirements,
 )
 from llmconform.evidence import cassette
-from llmconform.http_client import tls_verify
 from llmconform.metrics.latency import PRESETS
 from llmconform.model import Capture, CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
 from llmconform.pytest_plugin import Progress as ProgressHooks
 from llmconform.report import dumps, render_terminal, summary_line, verdict_label, write_reports
-from llmconform.targets import OpenTarget, TargetUnreachable, discover_model, open_target
+from llmconform.targets import OpenTarget, discover_model, open_target
 
 
 @dataclass(frozen=True)
@@ -125,36 +122,6 @@ def progress_for(console: Console) -> ProgressHooks:
     return RichProgress(console) if console.is_terminal else ProgressHooks()
 
 
-def _in_background(check: Callable[[], None]) -> Callable[[], None]:
-    """Start `check` in a thread; the returned function waits for it and re-raises its error.
-
-    The reachability check is one request to the target; in a thread it overlaps pytest's
-    start-up and the catalog's loading (~50 ms) instead of preceding them.
-    """
-    outcome: Future[None] = Future()
-
-    def work() -> None:
-        try:
-            check()
-            outcome.set_result(None)
-        except BaseException as exc:  # handed to whoever waits
-            outcome.set_exception(exc)
-
-    threading.Thread(target=work, name="llmconform-preflight", daemon=True).start()
-    return outcome.result
-
-
-def _check_reachable(target: OpenTarget, verify_tls: bool, limits: Limits) -> None:
-    """Fail fast (exit 3) when nothing answers at the target address."""
-    timeout = httpx.Timeout(limits.idle_timeout_s, connect=limits.connect_timeout_s)
-    verify = tls_verify(verify_tls)
-    try:
-        with httpx.Client(timeout=timeout, verify=verify, trust_env=False) as client:
-            client.get(target.base_url.rstrip("/") + "/models")
-    except httpx.HTTPError as exc:
-        raise TargetUnreachable(f"cannot reach {target.label}: {type(exc).__name__}") from None
-
-
 @contextlib.contextmanager
 def _no_plugin_autoload() -> Iterator[None]:
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
@@ -234,7 +201,9 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
     """Run the suite against an open target and return the report (no files written)."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     model = request.model or target.default_model
-    preflight: Callable[[], None] | None = None
+    # With a given model the first exchanges go out at once, a probe beside them that stops
+    # a run nothing answers; without one, discovering it reaches the target first anyway.
+    probe = bool(model) and target.kind != "replay"
     if target.kind == "replay":
         model = model or ""
     elif not model:
@@ -245,10 +214,6 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
             verify_tls=request.verify_tls,
         )
         model = redact(model, target.api_key)  # a hostile target could echo the key as an id
-    else:
-        preflight = _in_background(
-            lambda: _check_reachable(target, request.verify_tls, request.limits)
-        )
     options = RunOptions(
         target=request.target,
         model=model,
@@ -272,12 +237,12 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         progress_for(console),
         target=target,
         case_filter=lambda case: select.selected(case, plugin.catalog, apis, claimed),
-        preflight=preflight,
+        probe=probe,
     )
     with _no_plugin_autoload(), _sigterm_as_interrupt():
         status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
-    if plugin.preflight_error is not None:
-        raise plugin.preflight_error
+    if plugin.unreachable is not None:
+        raise plugin.unreachable
     complete = status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not (
         plugin.interrupted
     )

@@ -159,7 +159,8 @@ def discover_model(
             response = client.get(url, headers=headers)
     except httpx.HTTPError as exc:
         raise TargetUnreachable(
-            f"cannot reach the target: {type(exc).__name__}: {_redact(str(exc), api_key)}"
+            f"cannot reach the target: {type(exc).__name__}: {_redact(str(exc), api_key)}; "
+            "is the server running and the --target URL right (it should end in /v1)?"
         ) from None
     try:
         data = response.json()["data"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
+from llmconform.engine.executor import CaseWork, Connection, Limits, TargetDown, execute
 from llmconform.model import Request
 from llmconform.reference.app import create_app
 from llmconform.reference.server import RunningServer, serve_in_thread
@@ -130,3 +130,41 @@ def test_key_is_sent_as_bearer_and_never_in_errors(serve: Any) -> None:
     bad = Request("POST", "/chat/completions", json=CHAT, auth="invalid")
     res = execute([CaseWork("x", (bad,))], Connection(url, key), Limits(), 1)["x"][0]
     assert res.status == 401 and key.encode() not in res.body
+
+
+class Counting:
+    """ASGI middleware that records the path of every request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.paths = app, []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.paths.append(scope["path"])
+        await self.app(scope, receive, send)
+
+
+def test_a_probe_that_gets_an_answer_costs_one_request_and_no_wait(serve: Any) -> None:
+    app = Counting(create_app(ttft_delay_s=0.05))
+    url = serve(app)
+    results = execute(work(4), Connection(url), Limits(), 4, probe=Request("GET", "/models"))
+    assert all(c[0].status == 200 for c in results.values())
+    assert sorted(app.paths) == ["/v1/chat/completions"] * 4 + ["/v1/models"]
+    assert app.paths[0] == "/v1/models"  # sent first, alongside the cases
+
+
+def test_a_probe_without_any_answer_stops_the_run() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    done: list[str] = []
+    with pytest.raises(TargetDown, match="could not connect"):
+        execute(
+            work(50),
+            Connection(f"http://127.0.0.1:{port}/v1"),
+            Limits(),
+            1,
+            lambda cid, _: done.append(cid),
+            probe=Request("GET", "/models"),
+        )
+    assert len(done) < 50  # the cases still waiting were cancelled

@@ -14,6 +14,7 @@ a deadline; redirects are reported, never followed; nothing a target sends can r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import zlib
@@ -485,17 +486,26 @@ def _deadline_capture(request: Request, limits: Limits) -> Capture:
     )
 
 
+class TargetDown(Exception):
+    """The reachability probe got no HTTP answer at all; the message says what happened."""
+
+
 async def run_cases(
     work: Sequence[CaseWork],
     conn: Connection,
     limits: Limits,
     concurrency: int,
     on_case_done: Callable[[str, list[Capture]], None] | None = None,
+    probe: Request | None = None,
 ) -> dict[str, list[Capture]]:
     """Execute every case's requests; returns captures by case id.
 
     A case still running (or waiting) when `limits.run_deadline_s` is reached is stopped; its
     last capture is a `DEADLINE_ERROR` with no status, so it is judged an error.
+
+    `probe`, when given, is sent first and alongside the cases: any HTTP answer lets the run
+    go on (a target that answers costs no extra round trip); none at all cancels the cases
+    and raises `TargetDown`, so a dead target ends the run at once.
     """
     results: dict[str, list[Capture]] = {}
     gate = asyncio.Semaphore(max(1, concurrency))
@@ -517,7 +527,17 @@ async def run_cases(
             if on_case_done:
                 on_case_done(item.case_id, state.captures)
 
-        await asyncio.gather(*(one(w) for w in work))
+        # Created first, the probe takes the first pooled connection.
+        checked = asyncio.ensure_future(send(client, probe, conn, limits)) if probe else None
+        cases = asyncio.gather(*(one(w) for w in work))
+        if checked is not None:
+            answer = await checked
+            if answer.status is None:
+                cases.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await cases
+                raise TargetDown(answer.error or "no answer")
+        await cases
     return results
 
 
@@ -577,12 +597,13 @@ def execute(
     limits: Limits,
     concurrency: int,
     on_case_done: Callable[[str, list[Capture]], None] | None = None,
+    probe: Request | None = None,
 ) -> dict[str, list[Capture]]:
-    """Synchronous entry point (runs its own event loop)."""
+    """Synchronous entry point (runs its own event loop); see `run_cases`."""
     results: dict[str, list[Capture]] = {}
 
     async def main() -> None:
-        results.update(await run_cases(work, conn, limits, concurrency, on_case_done))
+        results.update(await run_cases(work, conn, limits, concurrency, on_case_done, probe))
 
     # The captures are not the task's result on purpose: asyncio.run() may repr() its main
     # task at exit (Python 3.11 signal handling), and a task repr includes its result:
