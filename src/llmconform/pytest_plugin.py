@@ -148,6 +148,8 @@ class CaseGroup(pytest.Collector):
 
 def _weight(work: CaseWork) -> int:
     """How many exchanges a work item will make, roughly (for scheduling only)."""
+    if work.weight:
+        return work.weight
     if work.requests:
         return len(work.requests)
     return 2 if work.scenario is not None else 1

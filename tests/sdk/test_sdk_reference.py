@@ -7,7 +7,7 @@ import json
 
 from sdk_support import ALL_SDK_CASES, PROFILE, needs_sdks, run_sdk_profile
 
-from llmconform.engine.sdk_runner import OUTCOME_METHOD, PLACEHOLDER_KEY
+from llmconform.engine.sdk_runner import FEATURES, OUTCOME_METHOD, PLACEHOLDER_KEY
 from llmconform.model import Outcome, ProfileVerdict
 from llmconform.reference.app import create_app
 
@@ -33,6 +33,8 @@ def test_reference_passes_every_sdk_case_and_the_key_stays_out() -> None:
     for case in report.cases:
         *wire, outcome = case.exchanges
         assert wire, f"{case.case_id} made no HTTP exchange"
+        # What a feature declares for scheduling is what it sends.
+        assert len(wire) == FEATURES[case.case_id].exchanges, case.case_id
         assert all(e.method in ("GET", "POST") and e.status == 200 for e in wire)
         assert outcome.method == OUTCOME_METHOD
         assert '"status": "ok"' in outcome.response_excerpt  # an excerpt: not whole JSON

@@ -95,6 +95,7 @@ class CaseWork:
     # An async driver instead (SDK cases, engine/sdk_runner): it sends through the given
     # function, which records each exchange, and returns captures of its own to append.
     driver: Callable[[SendFn, Limits], Awaitable[list[Capture]]] | None = None
+    weight: int = 0  # exchanges expected, for scheduling only (0: count `requests`)
 
     def flow(self) -> Generator[Request, Capture, None]:
         """The generator that drives this case's exchanges."""

@@ -127,6 +127,7 @@ async def chat_stream_helper(client: Any, v: Mapping[str, str]) -> JSON:
     "sdk.openai.tools.round_trip",
     "openai",
     'client.chat.completions.create(tools, tool_choice="required") + the tool result',
+    exchanges=2,
 )
 async def tools_round_trip(client: Any, v: Mapping[str, str]) -> JSON:
     """Force a call, then send its result back as an agent loop does."""
@@ -224,7 +225,12 @@ async def embeddings_default(client: Any, v: Mapping[str, str]) -> JSON:
     return await _embed(client, v["embedding_model"])
 
 
-@sdk_feature("sdk.openai.models", "openai", "client.models.list() + client.models.retrieve()")
+@sdk_feature(
+    "sdk.openai.models",
+    "openai",
+    "client.models.list() + client.models.retrieve()",
+    exchanges=2,
+)
 async def models(client: Any, v: Mapping[str, str]) -> JSON:
     """List the models (iterating the page) and retrieve the model under test."""
     page = await client.models.list()
@@ -319,6 +325,7 @@ async def anthropic_stream(client: Any, v: Mapping[str, str]) -> JSON:
     "sdk.anthropic.tools",
     "anthropic",
     'client.messages.create(tools, tool_choice={"type": "any"}) + the tool_result',
+    exchanges=2,
 )
 async def anthropic_tools(client: Any, v: Mapping[str, str]) -> JSON:
     """Force a tool use, then answer it with a tool_result."""

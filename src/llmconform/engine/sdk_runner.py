@@ -73,20 +73,27 @@ class Feature:
     sdk: str
     call: str
     run: FeatureFn
+    exchanges: int = 1  # requests the feature sends one after another (for scheduling)
 
 
 FEATURES: dict[str, Feature] = {}
 
 
-def sdk_feature(name: str, sdk: str, call: str) -> Callable[[FeatureFn], FeatureFn]:
-    """Register an SDK feature; a case names it with `scenario: NAME` and `tags: [sdk]`."""
+def sdk_feature(
+    name: str, sdk: str, call: str, exchanges: int = 1
+) -> Callable[[FeatureFn], FeatureFn]:
+    """Register an SDK feature; a case names it with `scenario: NAME` and `tags: [sdk]`.
+
+    `exchanges`: how many requests it sends in sequence, so that the executor starts the
+    longer ones first instead of leaving them to finish alone at the end of a run.
+    """
 
     def register(fn: FeatureFn) -> FeatureFn:
         if name in FEATURES:
             raise ValueError(f"SDK feature {name!r} registered twice")
         if sdk not in _CLIENTS:
             raise ValueError(f"SDK feature {name!r}: unknown SDK {sdk!r}")
-        FEATURES[name] = Feature(name, sdk, call, fn)
+        FEATURES[name] = Feature(name, sdk, call, fn, exchanges)
         return fn
 
     return register
@@ -286,7 +293,7 @@ def _sdk_work(case: Case, variables: Variables, options: ExpandOptions) -> list[
     def driver(send: SendFn, limits: Limits) -> Awaitable[list[Capture]]:
         return drive(feature, values, send, limits)
 
-    return [CaseWork(case.id, driver=driver)]
+    return [CaseWork(case.id, driver=driver, weight=feature.exchanges)]
 
 
 # The features register themselves on import; they need the decorator defined above.
