@@ -196,13 +196,14 @@ def consistent(ctx: CheckContext) -> Iterator[Issue]:
     ex = ctx.primary
     chunks = completion_chunks(ex)
     for key, req in (("id", "STREAM-006"), ("created", "STREAM-007"), ("model", "STREAM-007")):
-        values = [c.get(key) for _, c in chunks]
-        distinct = list(dict.fromkeys(excerpt(v) for v in values))
-        if len(distinct) > 1:
-            first_diff = next(ev for ev, c in chunks if c.get(key) != values[0])
+        # Compared as JSON text: in Python False == 0 and 1 == 1.0, on the wire they differ.
+        texts = [json.dumps(c.get(key), sort_keys=True) for _, c in chunks]
+        if len(set(texts)) > 1:
+            distinct = dict.fromkeys(excerpt(c.get(key)) for _, c in chunks)
+            first_diff = next(ev for (ev, _), t in zip(chunks, texts, strict=True) if t != texts[0])
             yield Issue(
                 req,
-                f"chunks disagree on {key!r}: {', '.join(distinct[:3])}",
+                f"chunks disagree on {key!r}: {', '.join(list(distinct)[:3])}",
                 _ev(first_diff),
                 ex.index,
             )
