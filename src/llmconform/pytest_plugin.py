@@ -30,11 +30,11 @@ from llmconform.engine.executor import (
     TargetDown,
     execute,
     is_deadline_error,
-    redact_result,
 )
 from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.floor import measure_floor_ms
 from llmconform.engine.plan import API_FAMILIES, CORE_CAPABILITIES, Variables, skip_reason
+from llmconform.engine.redaction import redact_result
 from llmconform.engine.select import case_profiles, default_apis, selected
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette

@@ -27,7 +27,8 @@ from llmconform.catalog import conformance_dir, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine import select
 from llmconform.engine.aggregate import build_report, exit_code
-from llmconform.engine.executor import Limits, redact
+from llmconform.engine.executor import Limits
+from llmconform.engine.redaction import redact
 from llmconform.engine.waivers import (
     apply_waivers,
     compare_with_baseline,

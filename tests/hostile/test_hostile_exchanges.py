@@ -22,8 +22,8 @@ from llmconform.engine.executor import (
     Limits,
     execute,
     is_deadline_error,
-    redact_result,
 )
+from llmconform.engine.redaction import redact_result
 from llmconform.model import Capture, Outcome, Request
 
 from server import COMPLETION, KEY, HostileServer, closed_port
@@ -253,14 +253,14 @@ def test_scenario_failure_message_is_redacted() -> None:
 
 
 def test_gzip_stream_in_arbitrary_reads_decodes_the_same() -> None:
-    from llmconform.engine.executor import _Decoder
+    from llmconform.engine.body import Decoder
 
     payload = json.dumps(COMPLETION).encode() * 50
     z = zlib.compressobj(6, zlib.DEFLATED, 31)
     data = z.compress(payload) + z.flush()
     two_members = data + data
     for step in (1, 7, 64, len(two_members)):
-        decoder = _Decoder("gzip")
+        decoder = Decoder("gzip")
         out = b"".join(
             piece
             for i in range(0, len(two_members), step)

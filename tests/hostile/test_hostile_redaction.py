@@ -8,14 +8,8 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmconform.engine.executor import (
-    CaseWork,
-    Connection,
-    Limits,
-    execute,
-    redact,
-    redact_result,
-)
+from llmconform.engine.executor import CaseWork, Connection, Limits, execute
+from llmconform.engine.redaction import redact, redact_result
 from llmconform.model import CaseResult, ExchangeSummary, Finding, Level, Outcome, Request
 
 from server import KEY

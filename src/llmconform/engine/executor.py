@@ -5,7 +5,7 @@ against a slow endpoint takes about (total request time / concurrency). Bytes ar
 with `perf_counter_ns()` as they are read; decoding and checks happen later, off this path.
 
 Targets are not trusted. Every exchange is bounded in time (connect, idle, whole exchange)
-and in memory (the body cap counts bytes *after* content decoding, which is done here with
+and in memory (the body cap counts bytes *after* content decoding, done by `engine.body` with
 bounded output so that a gzip bomb cannot expand past the cap); the whole run is bounded by
 a deadline; redirects are reported, never followed; nothing a target sends can raise out of
 `send`. Every error message says what happened and what the user can do about it.
@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
-import zlib
-from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from urllib.parse import quote
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from dataclasses import dataclass, field
 
 import httpx
 
+from llmconform.engine.body import Body, BodyDecodeError, decoder_for, read_body
+from llmconform.engine.redaction import redact
+from llmconform.engine.transport_errors import describe, redirect_error, size_text
 from llmconform.http_client import tls_verify
-from llmconform.model import BodyChunk, Capture, CaseResult, Request
+from llmconform.model import Capture, Request
 
 __all__ = [
     "DEADLINE_ERROR",
@@ -37,8 +37,6 @@ __all__ = [
     "execute",
     "is_deadline_error",
     "make_client",
-    "redact",
-    "redact_result",
     "run_cases",
     "send",
 ]
@@ -46,13 +44,7 @@ __all__ = [
 INVALID_KEY = "llmconform-deliberately-invalid-key"
 DEADLINE_ERROR = "run deadline reached"  # every deadline error message starts with this
 _MIB = 1024 * 1024
-_MAX_CHUNKS = 100_000  # past this, reads are merged: a trickling target cannot bloat memory
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_LOCATION_CHARS = 200
-_PIECE = 64 * 1024  # most bytes one decompression step may produce
-_REDACTED = "[REDACTED]"
-_GZIP_MAGIC = b"\x1f\x8b"
-_MIN_PARTIAL_KEY = 6  # a cut-off excerpt ending in this much of the key is redacted too
 
 
 @dataclass(frozen=True)
@@ -110,142 +102,6 @@ def _fixed(requests: tuple[Request, ...]) -> Generator[Request, Capture, None]:
         yield request
 
 
-# -- secrets ------------------------------------------------------------------------------------
-def redact(text: str, secret: str | None) -> str:
-    """Remove a secret from text that may end up in a report or a log.
-
-    Also removes its JSON-escaped and URL-encoded forms (a target may echo it back in a JSON
-    or a URL), and a piece of it at either end of the text (an excerpt may cut through it).
-    """
-    if not secret:
-        return text
-    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, _REDACTED)
-    for n in range(len(secret) - 1, _MIN_PARTIAL_KEY - 1, -1):
-        if text.endswith(secret[:n]):
-            text = text[:-n] + _REDACTED
-            break
-    for n in range(len(secret) - 1, _MIN_PARTIAL_KEY - 1, -1):
-        if text.startswith(secret[-n:]):
-            text = _REDACTED + text[n:]
-            break
-    return text
-
-
-def redact_result(result: CaseResult, secret: str | None) -> CaseResult:
-    """A case result with the secret removed from every text a report shows.
-
-    Excerpts and messages quote what the target sent, and a hostile target can echo the
-    request headers back, so this runs over every result before it is stored.
-    """
-    if not secret:
-        return result
-
-    def clean(text: str) -> str:
-        return redact(text, secret)
-
-    return replace(
-        result,
-        reason=clean(result.reason),
-        findings=tuple(
-            replace(f, message=clean(f.message), path=clean(f.path)) for f in result.findings
-        ),
-        exchanges=tuple(
-            replace(
-                e,
-                path=clean(e.path),
-                error=clean(e.error) if e.error else e.error,
-                request_excerpt=clean(e.request_excerpt),
-                response_excerpt=clean(e.response_excerpt),
-            )
-            for e in result.exchanges
-        ),
-    )
-
-
-# -- content coding -----------------------------------------------------------------------------
-class BodyDecodeError(Exception):
-    """The body's content coding cannot be undone: unsupported, corrupt, or cut short."""
-
-
-class _Decoder:
-    """Undoes a gzip or deflate content coding, producing at most `_PIECE` bytes per step.
-
-    httpx decompresses each read without an output limit, so a few KiB of a gzip bomb could
-    become gigabytes before the size cap sees them; here the caller stops pulling pieces.
-    """
-
-    def __init__(self, coding: str | None) -> None:
-        self.coding = coding
-        self._z = zlib.decompressobj(31 if coding == "gzip" else 15) if coding else None
-        self._produced = 0
-        self._fed = False
-        self._raw = False
-        self._held = b""
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        """Decoded pieces of one raw read (lazily: stop iterating to stop decompressing)."""
-        if self._z is None:
-            if data:
-                yield data
-            return
-        self._fed = self._fed or bool(data)
-        data, self._held = self._held + data, b""
-        more = False  # zlib may hold output back when a step filled its whole piece
-        while data or more:
-            if self._z.eof:
-                if self.coding == "gzip" and len(data) < 2 and _GZIP_MAGIC.startswith(data):
-                    self._held = data  # the next member's magic may be split across reads
-                    return
-                if self.coding != "gzip" or data[:2] != _GZIP_MAGIC:
-                    return  # bytes after the end of the stream are dropped, never accumulated
-                self._z = zlib.decompressobj(31)  # another gzip member follows
-            try:
-                out = self._z.decompress(data, _PIECE)
-            except zlib.error as exc:
-                if self.coding == "deflate" and not self._produced and not self._raw:
-                    # Many servers label raw deflate (no zlib header) "deflate": retry as raw.
-                    self._raw, self._z = True, zlib.decompressobj(-15)
-                    continue
-                raise BodyDecodeError(
-                    f"the target's {self.coding} body is corrupt ({exc}); it cannot be decoded"
-                ) from None
-            self._produced += len(out)
-            if out:
-                yield out
-            more = len(out) == _PIECE and not self._z.eof
-            data = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
-
-    def finish(self) -> Iterator[bytes]:
-        """What is left at the end of the body; a compressed stream cut short is an error."""
-        if self._z is None or not self._fed:
-            return
-        tail = self._z.flush()
-        if tail:
-            yield tail
-        if not self._z.eof:
-            raise BodyDecodeError(
-                f"the target's {self.coding} body ends before the compressed stream does; "
-                "the response is incomplete"
-            )
-
-
-def _decoder_for(headers: httpx.Headers) -> _Decoder:
-    codings = [
-        c.strip().lower() for v in headers.get_list("content-encoding") for c in v.split(",")
-    ]
-    codings = [c for c in codings if c and c != "identity"]
-    if not codings:
-        return _Decoder(None)
-    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
-        return _Decoder("deflate" if codings[0] == "deflate" else "gzip")
-    raise BodyDecodeError(
-        f"the target used Content-Encoding {', '.join(codings)!r}, which llmconform does not "
-        "decode (it asks for gzip or deflate only); make the server honour Accept-Encoding"
-    )
-
-
 # -- requests -----------------------------------------------------------------------------------
 def _headers(request: Request, conn: Connection) -> dict[str, str]:
     # Only codings decoded here (with a bounded output) are offered; httpx would otherwise
@@ -270,125 +126,11 @@ def _url(conn: Connection, path: str) -> str:
     return conn.base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
-def _size(n: int) -> str:
-    return f"{n // _MIB} MiB" if n >= _MIB and n % _MIB == 0 else f"{n} bytes"
-
-
-def _location(value: str) -> str:
-    """A redirect target for messages: no query, fragment or user-info (they may hold tokens)."""
-    text = value.split("#", 1)[0].split("?", 1)[0]
-    scheme, sep, rest = text.partition("://")
-    if sep:
-        authority, slash, path = rest.partition("/")
-        text = f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
-    if len(text) > _MAX_LOCATION_CHARS:
-        text = text[:_MAX_LOCATION_CHARS] + "…"
-    return text
-
-
-def _redirect_error(status: int, location: str | None) -> str:
-    if not location:
-        return f"the target answered {status} (a redirect) without a Location header"
-    return (
-        f"redirected ({status}) to {_location(location)}; llmconform does not follow redirects "
-        "(the API key must never reach another address): use the final URL as --target"
-    )
-
-
-def _describe(exc: Exception, limits: Limits, got_headers: bool) -> str:
-    """What went wrong and what to do, for an exception raised while exchanging."""
-    name = type(exc).__name__
-    detail = str(exc) or "no details"
-    if isinstance(exc, httpx.ConnectTimeout):
-        return (
-            f"could not connect within {limits.connect_timeout_s:g} s ({name}); check the host "
-            "and port in --target and that nothing drops the packets"
-        )
-    if isinstance(exc, httpx.ReadTimeout):
-        return (
-            f"the target sent nothing for {limits.idle_timeout_s:g} s ({name}); raise "
-            "--idle-timeout if it is that slow to answer"
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out after {limits.idle_timeout_s:g} s ({name}); raise --idle-timeout"
-    if isinstance(exc, httpx.ConnectError):
-        return (
-            f"could not connect: {detail} ({name}); is the server running and the --target "
-            "URL right?"
-        )
-    if isinstance(exc, httpx.RemoteProtocolError):
-        where = "body" if got_headers else "status line or headers"
-        return (
-            f"the response {where} broke HTTP/1.1 rules or the connection closed early: "
-            f"{detail} ({name}); headers over 100 KiB are refused as well"
-        )
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        when = "reading the response" if isinstance(exc, httpx.ReadError) else "sending"
-        detail = str(exc) or "connection reset"
-        return f"the connection broke while {when}: {detail} ({name}); the target reset it"
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return f"the target URL cannot be used: {detail} ({name}); check --target"
-    if isinstance(exc, httpx.HTTPError):
-        return f"the exchange failed: {detail} ({name})"
-    return f"unexpected client failure: {name}: {detail}; please report this as an llmconform bug"
-
-
-class _Body:
-    """Decoded body pieces, each stamped when read; merged once there are too many."""
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.size = 0
-        self.truncated = False
-        self.chunks: list[BodyChunk] = []
-        self._tail = bytearray()
-        self._tail_t = 0
-
-    def add(self, data: bytes) -> None:
-        """Keep `data` up to the cap; the byte past the cap marks the body truncated."""
-        room = self.cap - self.size
-        if len(data) > room:
-            data, self.truncated = data[:room], True
-        if not data:
-            return
-        self.size += len(data)
-        now = time.perf_counter_ns()
-        if len(self.chunks) < _MAX_CHUNKS:
-            self.chunks.append(BodyChunk(now, data))
-        else:
-            self._tail += data
-            self._tail_t = now
-
-    def done(self) -> tuple[BodyChunk, ...]:
-        """All pieces, the merged tail last."""
-        if self._tail:
-            self.chunks.append(BodyChunk(self._tail_t, bytes(self._tail)))
-            self._tail.clear()
-        return tuple(self.chunks)
-
-
-async def _read_body(response: httpx.Response, body: _Body, decoder: _Decoder) -> None:
-    raws = response.aiter_raw()
-    try:
-        async for raw in raws:
-            for piece in decoder.feed(raw):
-                body.add(piece)
-                if body.truncated:
-                    return
-    finally:
-        # Closed here, not by the event loop at shutdown, when the connection is long gone.
-        await raws.aclose()  # type: ignore[attr-defined]
-    for piece in decoder.finish():
-        body.add(piece)
-        if body.truncated:
-            return
-
-
 async def send(
     client: httpx.AsyncClient, request: Request, conn: Connection, limits: Limits
 ) -> Capture:
     """Send one request and capture the response; never raises for anything the target does."""
-    body = _Body(limits.max_body_bytes)
+    body = Body(limits.max_body_bytes)
     status: int | None = None
     headers: tuple[tuple[str, str], ...] = ()
     t_headers: int | None = None
@@ -412,8 +154,8 @@ async def send(
                     (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
                 )
                 if status in _REDIRECTS:
-                    error = _redirect_error(status, response.headers.get("location"))
-                await _read_body(response, body, _decoder_for(response.headers))
+                    error = redirect_error(status, response.headers.get("location"))
+                await read_body(response, body, decoder_for(response.headers))
             finally:
                 await response.aclose()
     except TimeoutError:
@@ -424,10 +166,10 @@ async def send(
     except BodyDecodeError as exc:
         error = str(exc)
     except Exception as exc:  # whatever a target does, the run goes on with the next exchange
-        error = _describe(exc, limits, status is not None)
+        error = describe(exc, limits.connect_timeout_s, limits.idle_timeout_s, status is not None)
     if body.truncated and error is None:
         error = (
-            f"the target sent more than {_size(limits.max_body_bytes)} of body (counted after "
+            f"the target sent more than {size_text(limits.max_body_bytes)} of body (counted after "
             "decompression) and llmconform stopped reading; raise --max-body-mb if that is "
             "expected"
         )

@@ -1,0 +1,71 @@
+"""Secrets out of everything a report, a cassette or a message shows (pure).
+
+A target may echo the API key back (in a body, a header, a JSON string or a URL), and an
+excerpt may cut through it; every text that leaves a run goes through `redact`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from urllib.parse import quote
+
+from llmconform.model import CaseResult
+
+__all__ = ["REDACTED", "redact", "redact_result"]
+
+REDACTED = "[REDACTED]"
+_MIN_PARTIAL_KEY = 6  # a cut-off excerpt ending in this much of the key is redacted too
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Remove a secret from text that may end up in a report or a log.
+
+    Also removes its JSON-escaped and URL-encoded forms (a target may echo it back in a JSON
+    or a URL), and a piece of it at either end of the text (an excerpt may cut through it).
+    """
+    if not secret:
+        return text
+    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    for n in range(len(secret) - 1, _MIN_PARTIAL_KEY - 1, -1):
+        if text.endswith(secret[:n]):
+            text = text[:-n] + REDACTED
+            break
+    for n in range(len(secret) - 1, _MIN_PARTIAL_KEY - 1, -1):
+        if text.startswith(secret[-n:]):
+            text = REDACTED + text[n:]
+            break
+    return text
+
+
+def redact_result(result: CaseResult, secret: str | None) -> CaseResult:
+    """A case result with the secret removed from every text a report shows.
+
+    Excerpts and messages quote what the target sent, and a hostile target can echo the
+    request headers back, so this runs over every result before it is stored.
+    """
+    if not secret:
+        return result
+
+    def clean(text: str) -> str:
+        return redact(text, secret)
+
+    return replace(
+        result,
+        reason=clean(result.reason),
+        findings=tuple(
+            replace(f, message=clean(f.message), path=clean(f.path)) for f in result.findings
+        ),
+        exchanges=tuple(
+            replace(
+                e,
+                path=clean(e.path),
+                error=clean(e.error) if e.error else e.error,
+                request_excerpt=clean(e.request_excerpt),
+                response_excerpt=clean(e.response_excerpt),
+            )
+            for e in result.exchanges
+        ),
+    )
