@@ -273,14 +273,21 @@ async def run_cases(
         # Created first, the probe takes the first pooled connection.
         checked = asyncio.ensure_future(send(client, probe, conn, limits)) if probe else None
         cases = asyncio.gather(*(one(w) for w in work))
-        if checked is not None:
-            answer = await checked
-            if answer.status is None:
-                cases.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await cases
-                raise TargetDown(answer.error or "no answer")
-        await cases
+        try:
+            if checked is not None:
+                answer = await checked
+                if answer.status is None:
+                    raise TargetDown(answer.error or "no answer")
+            await cases
+        except BaseException:
+            # Stopped (dead target, Ctrl-C, a bug): end every case before the client closes,
+            # as awaiting the gather alone would on cancellation.
+            if checked is not None:
+                checked.cancel()
+            cases.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await cases
+            raise
     return results
 
 
