@@ -6,6 +6,7 @@ port is known at once and there is no window in which the URL points at nothing.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -32,12 +33,21 @@ class RunningServer:
 
     def stop(self) -> None:
         """Shut the server down and join its thread; calling it again does nothing."""
-        self._server.should_exit = True
-        self._thread.join(_STOP_TIMEOUT_S)
-        if self._thread.is_alive():
-            # Connections that will not close (a stuck client) must not hold the thread.
-            self._server.force_exit = True
+        # Requests still in flight (an interrupted run's hanging streams) are cancelled by
+        # the shutdown, and uvicorn logs each as "Exception in ASGI application" with a
+        # traceback: expected here, so not shown.
+        errors = logging.getLogger("uvicorn.error")
+        level = errors.level
+        errors.setLevel(logging.CRITICAL)
+        try:
+            self._server.should_exit = True
             self._thread.join(_STOP_TIMEOUT_S)
+            if self._thread.is_alive():
+                # Connections that will not close (a stuck client) must not hold the thread.
+                self._server.force_exit = True
+                self._thread.join(_STOP_TIMEOUT_S)
+        finally:
+            errors.setLevel(level)
         if self._thread.is_alive():
             raise RuntimeError("the reference server thread did not stop")
 
