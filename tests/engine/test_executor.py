@@ -18,7 +18,12 @@ CHAT = {"model": "llmconform-reference", "messages": [{"role": "user", "content"
 
 
 class InFlight:
-    """ASGI middleware that records the largest number of requests in flight at once."""
+    """ASGI middleware that records the largest number of requests in flight at once.
+
+    A request stops counting when its last body message is handed over, not when the app
+    returns: the client may see the end and start its next request before the app's task
+    finishes, which under load counted one request too many.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app, self.now, self.peak = app, 0, 0
@@ -29,10 +34,21 @@ class InFlight:
             return
         self.now += 1
         self.peak = max(self.peak, self.now)
+        counted = True
+
+        async def sending(message: Any) -> None:
+            nonlocal counted
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last and counted:
+                counted = False
+                self.now -= 1
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, sending)
         finally:
-            self.now -= 1
+            if counted:
+                self.now -= 1
 
 
 class Endless:
