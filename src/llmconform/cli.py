@@ -102,7 +102,9 @@ main.add_command(report_cli.report_command)
 
 
 def _register_tool_commands() -> None:
-    from llmconform.tools_cli import explain_command, plan_command, validate_command
+    from llmconform.explain_cli import explain_command
+    from llmconform.plan_cli import plan_command
+    from llmconform.validate_cli import validate_command
 
     for command in (validate_command, explain_command, plan_command):
         main.add_command(command)

@@ -1,4 +1,4 @@
-"""What every command shares: exit codes and the one-line error."""
+"""What every command shares: exit codes, the one-line error, the packaged catalog."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import NoReturn
 from rich.console import Console
 from rich.markup import escape
 
+from llmconform.catalog import Catalog, CatalogError, load_catalog
+
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 EXIT_COULD_NOT_RUN = 3
@@ -15,7 +17,17 @@ EXIT_COULD_NOT_RUN = 3
 err_console = Console(stderr=True)
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """One clear line on stderr, then exit with `code`."""
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """One clear line on stderr, then exit with `code` (default: a usage error)."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
+
+
+def packaged_catalog() -> Catalog:
+    """The catalog shipped with this version; a broken one ends the command (exit 3)."""
+    from llmconform.checks import known_checks  # the check registry imports every check
+
+    try:
+        return load_catalog(known_checks=known_checks())
+    except CatalogError as exc:
+        fail(f"the packaged conformance catalog is broken: {exc}", EXIT_COULD_NOT_RUN)

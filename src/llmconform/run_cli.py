@@ -25,9 +25,9 @@ from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
 from llmconform.engine.waivers import load_baseline
 from llmconform.metrics.latency import PRESETS
+from llmconform.plan_cli import show_plan, target_kind
 from llmconform.runner import RunRequest, RunUsageError, known_profiles, run_suite
 from llmconform.targets import TargetError, TargetUnreachable
-from llmconform.tools_cli import show_plan, target_kind
 
 # Environment variables for run options (LLMCONFORM_API_KEY itself is the key, not an option).
 ENV = {

@@ -7,7 +7,7 @@ from click.testing import CliRunner, Result
 from llmconform.catalog import load_catalog
 from llmconform.checks import known_checks
 from llmconform.cli import main
-from llmconform.tools_cli import cases_for
+from llmconform.explain_cli import cases_for
 
 
 def invoke(*args: str) -> Result:

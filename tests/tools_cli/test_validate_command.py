@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from llmconform.cli import main
-from llmconform.tools_cli import kinds
+from llmconform.validate_cli import kinds
 
 
 def invoke(*args: str, stdin: bytes | None = None) -> Result:
