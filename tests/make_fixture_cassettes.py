@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.reference.app import create_app
-from llmconform.runner import RunRequest, execute_run, record_cassette  # noqa: F401
+from llmconform.run_evidence import record_cassette  # noqa: F401
+from llmconform.runner import RunRequest, execute_run
 from llmconform.targets import serve_app
 
 from broken_servers import DONE, BrokenApp, Fault

@@ -35,12 +35,12 @@ from llmconform.engine.waivers import (
     dump_baseline,
     waived_requirements,
 )
-from llmconform.evidence import cassette
 from llmconform.metrics.latency import PRESETS
-from llmconform.model import Capture, CaseResult, Outcome, RunInfo, RunReport
+from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
 from llmconform.pytest_plugin import ConformanceRun, RunOptions
 from llmconform.pytest_plugin import Progress as ProgressHooks
 from llmconform.report import dumps, render_terminal, summary_line, verdict_label, write_reports
+from llmconform.run_evidence import record_cassette, record_failing_examples
 from llmconform.targets import OpenTarget, discover_model, open_target
 
 
@@ -77,9 +77,6 @@ class RunRequest:
     quiet: bool = False  # only the verdict line
     json_out: bool = False  # the JSON report on stdout, nothing else
     accuracy_thresholds: dict[str, float] = field(default_factory=dict)
-
-
-PROPERTY_TAG = "property"  # property-based cases (engine/properties.py)
 
 
 class RunUsageError(ValueError):
@@ -303,64 +300,6 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         profiles=request.profiles or None,
         waived=waived_requirements(waiver_status),
     )
-
-
-def record_cassette(
-    path: Path,
-    plugin: ConformanceRun,
-    target: OpenTarget,
-    model: str,
-    redact_headers: frozenset[str] = frozenset(),
-) -> dict[str, str]:
-    """Write every exchange of the run (redacted) to `path`; returns its name and hash."""
-    order = [cid for cid in plugin.catalog.cases if cid in plugin.captures]
-    header = {
-        "edition": EDITION,
-        "llmconform_version": __version__,
-        "catalog_digest": plugin.catalog.digest(),
-        "target": target.label,
-        "model": model,
-        "capabilities": sorted(plugin.capabilities),
-        "settings": plugin.settings,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
-    cases = {cid: plugin.captures[cid] for cid in order}
-    digest = cassette.write(
-        path, header, cases, secrets, frozenset(h.lower() for h in redact_headers)
-    )
-    return {"path": path.name, "sha256": digest}
-
-
-def record_failing_examples(
-    path: Path, plugin: ConformanceRun, results: list[CaseResult], target: OpenTarget
-) -> dict[str, str]:
-    """Save the failing samples of property cases alone, as a cassette of their own, so that
-    `--target replay:PATH -k CASE` replays just those examples. Empty when none failed."""
-    failing: dict[str, list[Capture]] = {}
-    for result in results:
-        case = plugin.catalog.cases.get(result.case_id)
-        if case is None or PROPERTY_TAG not in case.tags:
-            continue
-        bad = sorted(
-            {f.exchange for f in result.findings if f.outcome in (Outcome.FAIL, Outcome.WARN)}
-        )
-        captures = plugin.captures.get(case.id, [])
-        if bad:
-            failing[case.id] = [captures[i] for i in bad if i < len(captures)]
-    if not failing:
-        return {}
-    header = {
-        "edition": EDITION,
-        "catalog_digest": plugin.catalog.digest(),
-        "target": target.label,
-        "model": plugin.model,
-        "capabilities": sorted(plugin.capabilities),
-        "settings": plugin.settings,
-        "note": "failing property-based examples only",
-    }
-    secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
-    return {"path": path.name, "sha256": cassette.write(path, header, failing, secrets)}
 
 
 def known_profiles() -> list[str]:
