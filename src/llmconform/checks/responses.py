@@ -2,18 +2,15 @@
 
 A check reads `response_of(ex)`: the body of a non-streamed answer, or the response carried
 by the terminal event of a stream, so the same semantic rule covers both transports. Stream
-framing and event-order rules live in `responses_stream`; multi-step cases in
-`responses_scenarios` (both imported here so that one import registers everything).
+framing and event-order rules live in `responses_stream`, function calling in
+`responses_tools`, multi-step cases in `responses_scenarios` (all imported here so that one
+import registers everything).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
-
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
 
 from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
@@ -279,153 +276,6 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-def _declared_tools(req: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    tools = req.get("tools")
-    return {
-        t["name"]: t
-        for t in (tools if isinstance(tools, list) else [])
-        if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("name"), str)
-    }
-
-
-def _allowed_names(req: dict[str, Any], declared: dict[str, dict[str, Any]]) -> set[str]:
-    choice = req.get("tool_choice")
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        return {str(choice.get("name"))}
-    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
-        tools = choice.get("tools")
-        return {
-            str(t.get("name"))
-            for t in (tools if isinstance(tools, list) else [])
-            if isinstance(t, dict)
-        }
-    return set(declared)
-
-
-@check("responses.function_call", "RESP-TOOL-001", "RESP-TOOL-002")
-def function_call(ctx: CheckContext) -> Iterator[Issue]:
-    """Forced tool use yields function_call items naming an allowed tool, with valid arguments.
-
-    With `optional: true` (tool_choice auto) a missing call is fine, but any call made must
-    still be well formed.
-    """
-    ex = ctx.primary
-    req = request_of(ex)
-    declared = _declared_tools(req)
-    allowed = _allowed_names(req, declared)
-    response = response_of(ex)
-    calls = items_of(response, "function_call")
-    if not calls and not ctx.args.get("optional"):
-        yield Issue(
-            "RESP-TOOL-001",
-            f"tool_choice {excerpt(req.get('tool_choice'))} requires a "
-            "function call but the output has no function_call item",
-            "$.output",
-            ex.index,
-        )
-    seen: set[str] = set()
-    for pos, call in calls:
-        where = f"$.output[{pos}]"
-        name, call_id = call.get("name"), call.get("call_id")
-        if not isinstance(call_id, str) or not call_id or call_id in seen:
-            yield Issue(
-                "RESP-TOOL-001",
-                f"call_id {excerpt(call_id)} is not a unique non-empty string",
-                where + ".call_id",
-                ex.index,
-            )
-        seen.add(str(call_id))
-        if name not in allowed:
-            yield Issue(
-                "RESP-TOOL-001",
-                f"the call names {excerpt(name)}, not one of the allowed tools {sorted(allowed)}",
-                where + ".name",
-                ex.index,
-            )
-            continue
-        yield from _argument_issues(call.get("arguments"), declared[str(name)], where, ex.index)
-
-
-def _argument_issues(args: Any, tool: dict[str, Any], where: str, index: int) -> Iterator[Issue]:
-    if not isinstance(args, str):
-        yield Issue(
-            "RESP-TOOL-002",
-            f"arguments is {excerpt(args)}, not a JSON string",
-            where + ".arguments",
-            index,
-        )
-        return
-    try:
-        value = json.loads(args)
-    except json.JSONDecodeError as exc:
-        yield Issue(
-            "RESP-TOOL-002",
-            f"arguments is not valid JSON ({exc.msg}): {excerpt(args)}",
-            where + ".arguments",
-            index,
-        )
-        return
-    if not isinstance(value, dict):
-        yield Issue(
-            "RESP-TOOL-002",
-            f"arguments decode to {excerpt(value)}, not an object",
-            where + ".arguments",
-            index,
-        )
-        return
-    params = tool.get("parameters")
-    if not isinstance(params, dict):
-        return
-    try:
-        errors = list(Draft202012Validator(params).iter_errors(value))
-    except SchemaError:  # the case's own schema is broken: nothing to judge against
-        raise Unverifiable("the declared parameters schema is not a valid JSON Schema") from None
-    for err in errors[:3]:
-        yield Issue(
-            "RESP-TOOL-002",
-            f"arguments do not match the parameters schema: {err.message[:120]}",
-            where + ".arguments",
-            index,
-        )
-
-
-@check("responses.no_function_call", "RESP-TOOL-003")
-def no_function_call(ctx: CheckContext) -> Iterator[Issue]:
-    """With tool_choice "none" the output holds no function_call item."""
-    ex = ctx.primary
-    for pos, _ in items_of(response_of(ex), "function_call"):
-        yield Issue(
-            "RESP-TOOL-003",
-            "tool_choice 'none' but the output has a function_call",
-            f"$.output[{pos}]",
-            ex.index,
-        )
-
-
-@check("responses.tool_round_trip", "RESP-TOOL-004")
-def tool_round_trip(ctx: CheckContext) -> Iterator[Issue]:
-    """A function_call_output sent back with its call is answered with a completed message."""
-    ex = ctx.primary
-    if ex.index == 0:
-        raise Unverifiable("the first step produced no function call to answer")
-    if ex.status != 200:
-        yield Issue(
-            "RESP-TOOL-004",
-            f"sending the function_call_output back got status {ex.status}",
-            exchange=ex.index,
-        )
-        return
-    response = response_of(ex)
-    if response.get("status") != "completed" or not items_of(response, "message"):
-        yield Issue(
-            "RESP-TOOL-004",
-            f"the answer to a function_call_output has status "
-            f"{excerpt(response.get('status'))} and no message item",
-            "$.output",
-            ex.index,
-        )
-
-
 @check("responses.chained", "RESP-PREV-001", "RESP-PREV-002")
 def chained(ctx: CheckContext) -> Iterator[Issue]:
     """A request naming a stored previous_response_id succeeds and echoes the id."""
@@ -530,7 +380,7 @@ def auth(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-# Registration side effects: stream checks and scenarios.
-from llmconform.checks import responses_scenarios, responses_stream  # noqa: E402
+# Registration side effects: stream checks, tool checks and scenarios.
+from llmconform.checks import responses_scenarios, responses_stream, responses_tools  # noqa: E402
 
-__all__ = ["response_of", "responses_scenarios", "responses_stream"]
+__all__ = ["response_of", "responses_scenarios", "responses_stream", "responses_tools"]
