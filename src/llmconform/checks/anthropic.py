@@ -2,27 +2,20 @@
 
 Message checks judge `message_of(ex)`: the JSON body, or the message a stream folds into
 (`apis.anthropic_messages`), so one check serves both. Stream order is judged by the
-reducer, whose violation rules map one-to-one onto requirements. The tool round trip is a
-scenario: the second request answers the `tool_use` id the first response carried.
+reducer, whose violation rules map one-to-one onto requirements. Tool use lives in
+`anthropic_tools` (imported at the end, so one import registers every Anthropic check).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 # jsonschema ships no type hints (see schema_validation).
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
-
-from llmconform.apis.anthropic_messages import FoldedStream, Rule, fold_stream, text_of, tool_uses
+from llmconform.apis.anthropic_messages import FoldedStream, Rule, fold_stream, text_of
 from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import Issue, check
-from llmconform.engine.plan import build_request
-from llmconform.engine.scenarios import ScenarioFlow, scenario
-from llmconform.model import Case
 
 STOP_REASONS = frozenset(
     {
@@ -80,7 +73,8 @@ def message_of(ex: Exchange) -> dict[str, Any]:
     return body
 
 
-def _request(ex: Exchange) -> dict[str, Any]:
+def request_of(ex: Exchange) -> dict[str, Any]:
+    """The JSON body the exchange sent ({} when it sent none or not an object)."""
     body = ex.request_json
     return body if isinstance(body, dict) else {}
 
@@ -130,7 +124,7 @@ def stop_reason(ctx: CheckContext) -> Iterator[Issue]:
 def max_tokens(ctx: CheckContext) -> Iterator[Issue]:
     """A small max_tokens ends the message with stop_reason "max_tokens" and is never exceeded."""
     ex = ctx.primary
-    limit = _request(ex).get("max_tokens")
+    limit = request_of(ex).get("max_tokens")
     if not isinstance(limit, int):
         raise ValueError("ant.max_tokens needs a request with max_tokens")
     message = message_of(ex)
@@ -157,7 +151,7 @@ def max_tokens(ctx: CheckContext) -> Iterator[Issue]:
 def stop_sequences(ctx: CheckContext) -> Iterator[Issue]:
     """No text contains a requested stop sequence; `stop_sequence` names the one that matched."""
     ex = ctx.primary
-    stops = [s for s in _request(ex).get("stop_sequences") or [] if isinstance(s, str) and s]
+    stops = [s for s in request_of(ex).get("stop_sequences") or [] if isinstance(s, str) and s]
     if not stops:
         raise ValueError("ant.stop_sequences needs a request with stop_sequences")
     message = message_of(ex)
@@ -290,168 +284,6 @@ def stream_order(ctx: CheckContext) -> Iterator[Issue]:
             yield Issue(req, v.message, _ev(v.event), ex.index)
 
 
-# --- tools -----------------------------------------------------------------------------------
-
-
-def _tools(ex: Exchange) -> dict[str, Any]:
-    tools = _request(ex).get("tools")
-    return {
-        t["name"]: t.get("input_schema")
-        for t in (tools if isinstance(tools, list) else [])
-        if isinstance(t, dict) and isinstance(t.get("name"), str)
-    }
-
-
-@check("ant.tool_forced", "ANT-TOOL-001")
-def tool_forced(ctx: CheckContext) -> Iterator[Issue]:
-    """With tool_choice any (or tool), the answer calls a tool (that tool), stop_reason tool_use."""
-    ex = ctx.primary
-    choice = _request(ex).get("tool_choice")
-    if not isinstance(choice, dict) or choice.get("type") not in ("any", "tool"):
-        raise ValueError("ant.tool_forced needs a request with tool_choice any or tool")
-    message = message_of(ex)
-    calls = tool_uses(message)
-    kind = choice["type"]
-    wanted = choice.get("name") if kind == "tool" else None
-    if not calls:
-        yield Issue(
-            "ANT-TOOL-001", f"tool_choice {kind!r} but no tool_use block", "$.content", ex.index
-        )
-    elif wanted is not None and all(c.get("name") != wanted for c in calls):
-        names = [c.get("name") for c in calls]
-        yield Issue(
-            "ANT-TOOL-001", f"tool_choice names {wanted!r} but the calls are {names}", "", ex.index
-        )
-    if message.get("stop_reason") != "tool_use":
-        yield Issue(
-            "ANT-TOOL-001",
-            f"a forced tool call ended with stop_reason {excerpt(message.get('stop_reason'))}, "
-            "expected 'tool_use'",
-            "$.stop_reason",
-            ex.index,
-        )
-
-
-@check("ant.tool_use_blocks", "ANT-TOOL-002", "ANT-TOOL-003", "ANT-TOOL-004")
-def tool_use_blocks(ctx: CheckContext) -> Iterator[Issue]:
-    """tool_use blocks name a requested tool with an id and an object input valid against its
-    input_schema; stop_reason is "tool_use" exactly when the message calls a tool."""
-    ex = ctx.primary
-    message = message_of(ex)
-    tools = _tools(ex)
-    calls = tool_uses(message)
-    for i, call in enumerate(calls):
-        where = f"tool_use[{i}]"
-        if not isinstance(call.get("id"), str) or not call["id"]:
-            yield Issue("ANT-TOOL-002", "tool_use block has no id", where, ex.index)
-        name, args = call.get("name"), call.get("input")
-        if name not in tools:
-            yield Issue(
-                "ANT-TOOL-002",
-                f"tool_use names {excerpt(name)}, not a requested tool",
-                where,
-                ex.index,
-            )
-            continue
-        if not isinstance(args, dict):
-            yield Issue(
-                "ANT-TOOL-002", f"tool_use input is {excerpt(args)}, not an object", where, ex.index
-            )
-            continue
-        yield from _input_issues(args, tools[name], where, ex.index)
-    has_calls = bool(calls)
-    if has_calls != (message.get("stop_reason") == "tool_use"):
-        yield Issue(
-            "ANT-TOOL-004",
-            f"stop_reason is {excerpt(message.get('stop_reason'))} and the message has "
-            f"{len(calls)} tool_use block(s)",
-            "$.stop_reason",
-            ex.index,
-        )
-
-
-def _input_issues(args: dict[str, Any], schema: Any, where: str, index: int) -> Iterator[Issue]:
-    if not isinstance(schema, dict):
-        return
-    try:
-        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        errors = sorted(validator.iter_errors(args), key=lambda e: list(e.path))
-    except SchemaError as exc:
-        raise Unverifiable(
-            f"the case's input_schema is not a valid schema: {exc.message}"
-        ) from None
-    for err in errors[:3]:
-        path = "".join(f"[{p!r}]" for p in err.path)
-        yield Issue(
-            "ANT-TOOL-003",
-            f"input{path} is not valid for input_schema: {err.message}",
-            where,
-            index,
-        )
-
-
-@check("ant.tool_none", "ANT-TOOL-005")
-def tool_none(ctx: CheckContext) -> Iterator[Issue]:
-    """With tool_choice none, the answer calls no tool."""
-    ex = ctx.primary
-    calls = tool_uses(message_of(ex))
-    if calls:
-        yield Issue(
-            "ANT-TOOL-005",
-            f"tool_choice none but {len(calls)} tool_use block(s)",
-            "$.content",
-            ex.index,
-        )
-
-
-@check("ant.tool_round_trip", "ANT-TOOL-006")
-def tool_round_trip(ctx: CheckContext) -> Iterator[Issue]:
-    """A user turn answering the tool_use with a matching tool_result is accepted and answered."""
-    if len(ctx.exchanges) < 2:
-        raise Unverifiable("the first answer carried no tool_use block, so no tool_result was sent")
-    ex = ctx.exchanges[-1]
-    if ex.status != 200:
-        yield Issue(
-            "ANT-TOOL-006",
-            f"the tool_result turn was answered with status {ex.status}, expected 200",
-            exchange=ex.index,
-        )
-        return
-    message = message_of(ex)
-    yield from schema_issues(message, "anthropic/message", "ANT-TOOL-006", ex.index)
-    if not message.get("content") and message.get("stop_reason") != "max_tokens":
-        yield Issue("ANT-TOOL-006", "the answer to the tool_result is empty", "$.content", ex.index)
-
-
-@scenario("anthropic_tool_round_trip")
-def tool_round_trip_flow(case: Case, variables: dict[str, str]) -> ScenarioFlow:
-    """Step 1 forces a tool call; step 2 answers its id with a tool_result (tool_choice auto)."""
-    first = case.steps[0]
-    capture = yield build_request(first, variables, f"{case.id} step 0", case.api)
-    try:
-        answer = json.loads(capture.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return
-    calls = tool_uses(answer) if isinstance(answer, dict) else []
-    if capture.status != 200 or not calls:
-        return
-    body = dict(first["json"])
-    body["tool_choice"] = {"type": "auto"}
-    body["messages"] = [
-        *body["messages"],
-        {"role": "assistant", "content": answer["content"]},
-        {
-            "role": "user",
-            "content": [
-                {"type": "tool_result", "tool_use_id": c.get("id"), "content": "Sunny, 21 °C"}
-                for c in calls
-            ],
-        },
-    ]
-    step = {**first, "json": body}
-    yield build_request(step, variables, f"{case.id} step 1", case.api)
-
-
 # --- errors ----------------------------------------------------------------------------------
 
 
@@ -511,3 +343,9 @@ def auth_rejected(ctx: CheckContext) -> Iterator[Issue]:
             f"a request with a bad or missing x-api-key got status {ex.status}, expected 401",
             exchange=ex.index,
         )
+
+
+# Registration side effect: the tool checks and their scenario.
+from llmconform.checks import anthropic_tools  # noqa: E402
+
+__all__ = ["ERROR_TYPES", "anthropic_tools", "fold", "message_of", "request_of"]
