@@ -56,3 +56,16 @@ def run_against(
 def outcomes(report: RunReport, outcome: Outcome) -> set[str]:
     """Ids of the cases that ended with `outcome`."""
     return {c.case_id for c in report.cases if c.outcome is outcome}
+
+
+class RecordPaths:
+    """ASGI middleware that records the path of every HTTP request it passes on."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.paths: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.paths.append(scope["path"])
+        await self.app(scope, receive, send)

@@ -14,11 +14,10 @@ import pytest
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.model import Outcome
 from llmconform.reference.app import create_app
-from llmconform.reference.asgi import ASGIApp, Receive, Scope, Send
 from llmconform.reference.server import RunningServer, serve_in_thread
 
 from broken_servers import no_done_app
-from support import TEST_KEY, run_against
+from support import TEST_KEY, RecordPaths, run_against
 
 # pytest has no warn/unsupported: they map onto its own outcomes.
 PYTEST_OUTCOME = {
@@ -132,19 +131,11 @@ def test_profile_markers_select_cases(tmp_path: Path, served: RunningServer) -> 
     assert "error.missing_model" not in via_pytest and "models.list" not in via_pytest
 
 
-def counting(app: ASGIApp, paths: list[str]) -> ASGIApp:
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            paths.append(scope["path"])
-        await app(scope, receive, send)
-
-    return wrapped
-
-
 def test_plugin_under_xdist_gives_the_same_outcomes_and_requests(tmp_path: Path) -> None:
     pytest.importorskip("xdist")
-    paths: list[str] = []
-    server = serve_in_thread(counting(no_done_app, paths))
+    recorder = RecordPaths(no_done_app)
+    paths = recorder.paths
+    server = serve_in_thread(recorder)
     try:
         url = server.url + "/v1"
         code_serial, serial = run_plugin(url, tmp_path, "-k", "stream or chat")

@@ -11,9 +11,12 @@ import os
 import click
 
 from llmconform import EDITION, __version__, report_cli
-from llmconform.catalog import CatalogError, load_catalog
-from llmconform.checks import known_checks
-from llmconform.cli_common import EXIT_COULD_NOT_RUN, EXIT_USAGE, err_console, fail
+from llmconform.cli_common import (
+    EXIT_USAGE,
+    err_console,
+    fail,
+    packaged_catalog,
+)
 
 _fail = fail
 
@@ -40,10 +43,7 @@ def main() -> None:
 )
 def list_(show_requirements: bool) -> None:
     """List the suite's cases (or requirements) for this edition."""
-    try:
-        catalog = load_catalog(known_checks=known_checks())
-    except CatalogError as exc:
-        _fail(f"the packaged conformance catalog is broken: {exc}", EXIT_COULD_NOT_RUN)
+    catalog = packaged_catalog()
     if show_requirements:
         for req in catalog.requirements.values():
             click.echo(f"{req.id:<18} {req.level.value:<6} {req.area:<8} {req.statement}")

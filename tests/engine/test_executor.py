@@ -14,6 +14,8 @@ from llmconform.model import Request
 from llmconform.reference.app import create_app
 from llmconform.reference.server import RunningServer, serve_in_thread
 
+from support import RecordPaths
+
 CHAT = {"model": "llmconform-reference", "messages": [{"role": "user", "content": "a b c d"}]}
 
 
@@ -148,20 +150,8 @@ def test_key_is_sent_as_bearer_and_never_in_errors(serve: Any) -> None:
     assert res.status == 401 and key.encode() not in res.body
 
 
-class Counting:
-    """ASGI middleware that records the path of every request."""
-
-    def __init__(self, app: Any) -> None:
-        self.app, self.paths = app, []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.paths.append(scope["path"])
-        await self.app(scope, receive, send)
-
-
 def test_a_probe_that_gets_an_answer_costs_one_request_and_no_wait(serve: Any) -> None:
-    app = Counting(create_app(ttft_delay_s=0.05))
+    app = RecordPaths(create_app(ttft_delay_s=0.05))
     url = serve(app)
     results = execute(work(4), Connection(url), Limits(), 4, probe=Request("GET", "/models"))
     assert all(c[0].status == 200 for c in results.values())
