@@ -50,6 +50,38 @@ def test_no_piece_of_six_or_more_key_characters_survives_at_the_edges(
         assert not out.endswith(tail)
 
 
+def _redact_by_scanning(text: str, secret: str) -> str:
+    """The rule spelled out without shortcuts: what `redact` must equal."""
+    for form in sorted({secret, json.dumps(secret)[1:-1], quote(secret, safe="")}, key=len)[::-1]:
+        text = text.replace(form, "[REDACTED]")
+    for n in range(len(secret) - 1, 5, -1):
+        if text.endswith(secret[:n]):
+            text = text[:-n] + "[REDACTED]"
+            break
+    for n in range(len(secret) - 1, 5, -1):
+        if text.startswith(secret[-n:]):
+            text = "[REDACTED]" + text[n:]
+            break
+    return text
+
+
+@given(
+    st.sampled_from([KEY, SLASHY, "sk-aaaaaaaaaa", "abcdefg"]),
+    st.lists(
+        st.sampled_from(["x", " ", "sk-", "aaa", "ab/", "%2F", "\\", "defg", "abc"]), max_size=12
+    ),
+    st.integers(0, 20),
+    st.integers(0, 20),
+)
+def test_the_quick_substring_tests_change_no_answer(
+    secret: str, filler: list[str], head: int, tail: int
+) -> None:
+    # Texts made of key pieces at either end and in between: where shortcuts would go wrong.
+    text = secret[-head:] if head else ""
+    text += "".join(filler) + secret[:tail]
+    assert redact(text, secret) == _redact_by_scanning(text, secret)
+
+
 def test_redact_result_cleans_every_text_field() -> None:
     echoed = f"echo: Bearer {KEY}"
     result = CaseResult(

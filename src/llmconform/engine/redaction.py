@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from functools import lru_cache
 from urllib.parse import quote
 
 from llmconform.model import CaseResult
@@ -26,18 +27,30 @@ def redact(text: str, secret: str | None) -> str:
     """
     if not secret:
         return text
-    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, REDACTED)
-    for n in range(len(secret) - 1, _MIN_PARTIAL_KEY - 1, -1):
-        if text.endswith(secret[:n]):
-            text = text[:-n] + REDACTED
-            break
-    for n in range(len(secret) - 1, _MIN_PARTIAL_KEY - 1, -1):
-        if text.startswith(secret[-n:]):
-            text = REDACTED + text[n:]
-            break
+    for form in _forms(secret):
+        if form in text:
+            text = text.replace(form, REDACTED)
+    # A cut-off piece at either end: only looked for when the shortest piece that counts
+    # occurs near that end (a substring test in C), since most texts hold nothing of the key.
+    reach = len(secret) - 1
+    if secret[:_MIN_PARTIAL_KEY] in text[-reach:]:
+        for n in range(reach, _MIN_PARTIAL_KEY - 1, -1):
+            if text.endswith(secret[:n]):
+                text = text[:-n] + REDACTED
+                break
+    if secret[-_MIN_PARTIAL_KEY:] in text[:reach]:
+        for n in range(reach, _MIN_PARTIAL_KEY - 1, -1):
+            if text.startswith(secret[-n:]):
+                text = REDACTED + text[n:]
+                break
     return text
+
+
+@lru_cache(maxsize=8)
+def _forms(secret: str) -> tuple[str, ...]:
+    """The secret as sent, JSON-escaped and URL-encoded; longest first (replaced first)."""
+    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 def redact_result(result: CaseResult, secret: str | None) -> CaseResult:
