@@ -25,14 +25,17 @@ def requirement_results(
 
     A requirement no executed case covered is `skip` (not tested), never `pass`.
     """
+    # Indexed once: scanning every case for every requirement cost 4 ms a run.
+    checked_by: dict[str, list[CaseResult]] = {}
+    for case in cases:
+        for rid in dict.fromkeys(case.requirements):
+            checked_by.setdefault(rid, []).append(case)
     out: list[RequirementResult] = []
     for req in requirements.values():
         outcomes: list[Outcome] = []
         case_ids: list[str] = []
         nfind = 0
-        for case in cases:
-            if req.id not in case.requirements:
-                continue
+        for case in checked_by.get(req.id, ()):
             case_ids.append(case.case_id)
             mine = [f for f in case.findings if f.requirement == req.id]
             nfind += len(mine)
