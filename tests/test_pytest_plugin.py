@@ -175,3 +175,23 @@ def test_the_exchange_phase_runs_with_the_heap_frozen(monkeypatch: pytest.Monkey
     assert [c.outcome for c in report.cases] == [Outcome.PASS]
     assert seen and seen[0] > 0
     assert gc.get_freeze_count() == before == 0
+
+
+def test_the_embedded_run_registers_the_markers_its_items_carry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Unregistered, every item warned PytestUnknownMarkWarning (unseen: the embedded pytest
+    # has no terminal) and made pytest rescan its registered markers.
+    import _pytest.mark.structures as marks
+
+    warned: list[str] = []
+    real = marks.warnings.warn
+
+    def spy(message: object, category: object = None, *args: object, **kwargs: object) -> None:
+        warned.append(str(message))
+        real(message, category, *args, **kwargs)  # type: ignore[arg-type,call-overload]
+
+    monkeypatch.setattr(marks.warnings, "warn", spy)
+    report = run_against(create_app(api_key=TEST_KEY), keyword="chat.basic")
+    assert [c.outcome for c in report.cases] == [Outcome.PASS]
+    assert not [w for w in warned if "llmconform" in w]

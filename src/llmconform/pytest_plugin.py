@@ -192,6 +192,11 @@ class ConformanceRun:
         self._stack = ExitStack()
 
     # -- pytest hooks -------------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Register the markers the items carry (unregistered, each item warned, and cost
+        pytest a scan of every registered marker)."""
+        _register_markers(config)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(
         self, session: pytest.Session, items: list[pytest.Item]
@@ -407,12 +412,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_MARKERS = (
+    "llmconform: an llmconform conformance case",
+    "llmconform_profile(name): the case reports on requirements of that profile",
+)
+
+
+def _register_markers(config: pytest.Config) -> None:
+    registered = config.getini("markers")
+    for line in _MARKERS:
+        if line not in registered:
+            config.addinivalue_line("markers", line)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers; start a run when --llmconform-target is given."""
-    config.addinivalue_line("markers", "llmconform: an llmconform conformance case")
-    config.addinivalue_line(
-        "markers", "llmconform_profile(name): the case reports on requirements of that profile"
-    )
+    _register_markers(config)
     target = config.getoption("llmconform_target", None)
     if target is None or config.pluginmanager.has_plugin(PLUGIN_NAME):
         return
