@@ -16,12 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from llmconform.catalog_cache import UnparsableFile, load_documents
 from llmconform.model import Case, CheckRef, Level, Requirement
-
-# libyaml's safe loader is ~7x faster than the pure-Python one; same documents.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _REQUIREMENT_KEYS = {"id", "level", "statement", "spec", "rationale", "profiles"}
 _CASE_KEYS = {"id", "title", "api", "steps", "checks", "requires", "scenario", "tags"}
@@ -85,12 +81,11 @@ def load_catalog(
     files = sorted(root.rglob("*.yaml"))
     if not files:
         raise CatalogError(f"no conformance files found under {root}")
-    for path in files:
-        rel = path.relative_to(root).as_posix()
-        try:
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-        except yaml.YAMLError as exc:
-            raise CatalogError(f"{rel}: not valid YAML: {exc}") from exc
+    try:
+        documents = load_documents(root, files)
+    except UnparsableFile as exc:
+        raise CatalogError(str(exc)) from exc
+    for rel, doc in documents:
         for req in _parse_requirements(doc, rel):
             if req.id in requirements:
                 raise CatalogError(f"{rel}: duplicate requirement id {req.id}")
