@@ -179,7 +179,7 @@ def _reused(ctx: CheckContext, ex: Exchange) -> list[Issue]:
 
 
 def _valid_sample(ctx: CheckContext, ex: Exchange) -> list[Issue]:
-    what = summary(ex.capture.request)
+    # `summary` scans every character of the messages: only worth it for a failing sample.
     if ex.status is None:
         return []  # no answer: the engine reports it (HTTP-003 or an error)
     if ex.status != 200:
@@ -190,10 +190,12 @@ def _valid_sample(ctx: CheckContext, ex: Exchange) -> list[Issue]:
             said = err.get("message") if isinstance(err, dict) else body
             detail = f" ({excerpt(said, 120)})"
         why = f"a valid request was answered with status {ex.status}, expected 200{detail}"
-        return [_sample_issue("PROP-001", ex, what, why)]
+        return [_sample_issue("PROP-001", ex, summary(ex.capture.request), why)]
+    found = _reused(ctx, ex)
+    what = summary(ex.capture.request) if found else ""
     return [
         _sample_issue("PROP-001", ex, what, f"{i.requirement}: {i.message}", i.path)
-        for i in _reused(ctx, ex)
+        for i in found
     ]
 
 
