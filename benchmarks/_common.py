@@ -32,6 +32,7 @@ class Size:
     run_delay_s: float = 0.050
     run_concurrency: tuple[int, ...] = (1, 4, 16)
     run_samples: int = 10  # latency-case samples in the `llmconform run` figure
+    run_repeats: int = 5  # at most; runs of the whole suite are repeated up to ~3 s in all
     cpu_repeats: int = 20
     latency_requests: int = 30
     latency_tokens: int = 20
@@ -47,6 +48,7 @@ QUICK = Size(
     run_delay_s=0.020,
     run_concurrency=(16,),
     run_samples=4,
+    run_repeats=1,
     cpu_repeats=3,
     latency_requests=8,
     latency_tokens=10,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
+import statistics
 import time
 
 import httpx
@@ -46,6 +48,21 @@ def hand_client_wall(log: list[Recorded], base_url: str, concurrency: int) -> fl
     t0 = time.perf_counter()
     asyncio.run(_replay(log, base_url, concurrency))
     return time.perf_counter() - t0
+
+
+def floor_s(requests: int, delay: float, concurrency: int) -> float:
+    """The least wall time any client can take: at most `concurrency` requests are in flight
+    and each holds its slot for at least `delay`, so some slot serves ⌈n/c⌉ of them in turn.
+    Above the ideal (n x delay ÷ c) whenever c does not divide n."""
+    return math.ceil(requests / concurrency) * delay
+
+
+def served_s(log: list[Recorded]) -> float:
+    """The target's own time over all requests: arrival to its last body message, summed
+    (the injected delay plus the target's parsing, generating and queueing)."""
+    return sum(
+        ((r.t_sends_ns[-1] if r.t_sends_ns else r.t_arrival_ns) - r.t_arrival_ns) / 1e9 for r in log
+    )
 
 
 def executor_rows(size: Size) -> list[Row]:
@@ -129,7 +146,6 @@ def run_rows(size: Size) -> list[Row]:
             )
         )
         for concurrency in size.run_concurrency:
-            server.clear()
             request = RunRequest(
                 target=server.url + "/v1",
                 model=MODEL,
@@ -141,19 +157,34 @@ def run_rows(size: Size) -> list[Row]:
                 warmup=1,
                 formats=(),
             )
-            cpu0, t0 = time.process_time(), time.perf_counter()
-            report = execute_run(request, target, Console(file=io.StringIO()))
-            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-            log = server.requests()
-            server.clear()
-            hand = hand_client_wall(log, server.url, concurrency)
-            ideal = len(log) * delay / concurrency
+            walls: list[float] = []
+            hands: list[float] = []
+            cpus: list[float] = []
+            # Short runs are repeated (median): one run at c=16 is under a second, and a
+            # single scheduler hiccup moves its ratio by 0.05. About 3 s of runs in all.
+            wanted = 1
+            while len(walls) < wanted:
+                server.clear()
+                cpu0, t0 = time.process_time(), time.perf_counter()
+                report = execute_run(request, target, Console(file=io.StringIO()))
+                walls.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - cpu0)
+                log = server.requests()
+                served = served_s(log)
+                server.clear()
+                hands.append(hand_client_wall(log, server.url, concurrency))
+                ideal = len(log) * delay / concurrency
+                wanted = max(1, min(size.run_repeats, round(3.0 / ideal)))
+            wall, hand, cpu = (statistics.median(v) for v in (walls, hands, cpus))
+            vs_hand = statistics.median(w / h for w, h in zip(walls, hands, strict=True))
+            floor = floor_s(len(log), delay, concurrency)
+            runs = f"median of {len(walls)}; " if len(walls) > 1 else ""
             rows.append(
                 Row(
                     f"1b `llmconform run` wall ÷ ideal, c={concurrency} "
                     f"({len(log)} req x {delay * 1e3:.0f} ms, {len(report.cases)} cases)",
                     f"≤ {GOAL:.2f}",
-                    f"{wall / ideal:.3f} ({wall:.2f} s vs {ideal:.2f} s)",
+                    f"{wall / ideal:.3f} ({runs}{wall:.2f} s vs {ideal:.2f} s)",
                     wall / ideal <= GOAL,
                 )
             )
@@ -161,10 +192,19 @@ def run_rows(size: Size) -> list[Row]:
                 Row(
                     f"1b `llmconform run` ÷ hand-written httpx client, c={concurrency}",
                     f"≤ {GOAL:.2f}",
-                    f"{wall / hand:.3f} (run {wall:.2f} s, hand {hand:.2f} s = "
+                    f"{vs_hand:.3f} (run {wall:.2f} s, hand {hand:.2f} s = "
                     f"{hand / ideal:.3f}x ideal; run - hand {wall - hand:+.2f} s; "
                     f"run CPU {cpu:.2f} s)",
-                    wall / hand <= GOAL,
+                    vs_hand <= GOAL,
+                )
+            )
+            rows.append(
+                Row(
+                    f"1b   what no client can beat, c={concurrency}",
+                    "(info)",
+                    f"floor ⌈n/c⌉ x delay {floor:.2f} s = {floor / ideal:.3f}x ideal; the "
+                    f"target's own time (arrival to last byte) ÷ c {served / concurrency:.2f} s "
+                    f"= {served / concurrency / ideal:.3f}x ideal; run ÷ floor {wall / floor:.3f}",
                 )
             )
     return rows
