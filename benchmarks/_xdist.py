@@ -3,7 +3,7 @@
 The suite is run as a vendor would, `pytest -p llmconform.pytest_plugin --llmconform-target`,
 in a fresh process each time (so start-up is included, as it would be for `--workers`), once
 serially (the plugin's own concurrency) and under `-n 2` / `-n 4`. Under xdist each worker
-exchanges the cases it is handed, one at a time (see pytest_plugin.CaseItem.setup), so the
+exchanges the cases it is handed, one at a time (see pytest_items.CaseItem.setup), so the
 target must receive the same requests, and the wall time says whether workers pay off.
 """
 

@@ -160,7 +160,7 @@ def test_the_exchange_phase_runs_with_the_heap_frozen(monkeypatch: pytest.Monkey
     # ~130 ms, inside someone's timing; after the run the collector sees everything again.
     import gc
 
-    import llmconform.pytest_plugin as plugin
+    import llmconform.conformance_run as plugin
 
     seen: list[int] = []
     real = plugin.execute

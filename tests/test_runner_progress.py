@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from llmconform.pytest_plugin import Progress
+from llmconform.conformance_run import Progress
 from llmconform.runner import RichProgress, progress_for
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from llmconform import EDITION, __version__
+from llmconform.conformance_run import ConformanceRun
 from llmconform.evidence import cassette
 from llmconform.model import Capture, CaseResult, Outcome
-from llmconform.pytest_plugin import ConformanceRun
 from llmconform.targets import OpenTarget
 
 __all__ = ["PROPERTY_TAG", "record_cassette", "record_failing_examples"]

@@ -25,6 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from llmconform import EDITION, __version__
 from llmconform.catalog import conformance_dir, load_catalog
 from llmconform.checks import known_checks
+from llmconform.conformance_run import ConformanceRun, RunOptions
+from llmconform.conformance_run import Progress as ProgressHooks
 from llmconform.engine import select
 from llmconform.engine.aggregate import build_report, exit_code
 from llmconform.engine.executor import Limits
@@ -37,8 +39,6 @@ from llmconform.engine.waivers import (
 )
 from llmconform.metrics.latency import PRESETS
 from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
-from llmconform.pytest_plugin import ConformanceRun, RunOptions
-from llmconform.pytest_plugin import Progress as ProgressHooks
 from llmconform.report import dumps, render_terminal, summary_line, verdict_label, write_reports
 from llmconform.run_evidence import record_cassette, record_failing_examples
 from llmconform.targets import OpenTarget, discover_model, open_target

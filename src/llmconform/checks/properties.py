@@ -194,8 +194,7 @@ def _valid_sample(ctx: CheckContext, ex: Exchange) -> list[Issue]:
     found = _reused(ctx, ex)
     what = summary(ex.capture.request) if found else ""
     return [
-        _sample_issue("PROP-001", ex, what, f"{i.requirement}: {i.message}", i.path)
-        for i in found
+        _sample_issue("PROP-001", ex, what, f"{i.requirement}: {i.message}", i.path) for i in found
     ]
 
 
