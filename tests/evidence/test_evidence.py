@@ -223,8 +223,17 @@ def test_key_split_across_chunks_is_scrubbed_and_chunks_kept(cut: int) -> None:
 
 
 def test_configured_header_is_redacted_from_the_cassette(tmp_path: Path) -> None:
-    result = invoke("run", "-k", "models.list", "--api", "openai", "--redact-header",
-                    "X-Request-Id", "--out", str(tmp_path))
+    result = invoke(
+        "run",
+        "-k",
+        "models.list",
+        "--api",
+        "openai",
+        "--redact-header",
+        "X-Request-Id",
+        "--out",
+        str(tmp_path),
+    )
     assert result.exit_code == 0, result.output
     tape = cassette.load(tmp_path / "cassette.jsonl")
     headers = dict(tape.cases["models.list"][0].headers)
