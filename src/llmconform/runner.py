@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,13 +17,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from llmconform import EDITION, __version__
 from llmconform.catalog import conformance_dir, load_catalog
 from llmconform.checks import known_checks
 from llmconform.conformance_run import ConformanceRun, RunOptions
-from llmconform.conformance_run import Progress as ProgressHooks
 from llmconform.engine import select
 from llmconform.engine.aggregate import build_report, exit_code
 from llmconform.engine.executor import Limits
@@ -41,6 +36,8 @@ from llmconform.metrics.latency import PRESETS
 from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
 from llmconform.report import dumps, render_terminal, summary_line, verdict_label, write_reports
 from llmconform.run_evidence import record_cassette, record_failing_examples
+from llmconform.run_guards import no_plugin_autoload, second_interrupt_quits, sigterm_as_interrupt
+from llmconform.run_progress import progress_for
 from llmconform.targets import OpenTarget, discover_model, open_target
 
 
@@ -81,91 +78,6 @@ class RunRequest:
 
 class RunUsageError(ValueError):
     """The run was asked for something malformed (e.g. a bad -k expression)."""
-
-
-class RichProgress(ProgressHooks):
-    """A progress bar over cases while their exchanges run."""
-
-    def __init__(self, console: Console) -> None:
-        self._progress = Progress(
-            TextColumn("[bold]exchanging[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            transient=True,
-            # Each refresh renders the bar while holding the GIL the exchanges need: 4/s is
-            # smooth enough, and cost 0.2 s of CPU less than rich's 10/s over a 12 s run.
-            refresh_per_second=4,
-        )
-        self._task = self._progress.add_task("", total=0)
-
-    def start(self, total: int) -> None:
-        """Show the bar."""
-        self._progress.update(self._task, total=total)
-        self._progress.start()
-
-    def advance(self, case_id: str) -> None:
-        """One more case done."""
-        self._progress.update(self._task, advance=1, description=case_id)
-
-    def stop(self) -> None:
-        """Hide the bar."""
-        self._progress.stop()
-
-
-def progress_for(console: Console) -> ProgressHooks:
-    """A live bar on a terminal; nothing where it could not be seen (CI logs, pipes)."""
-    return RichProgress(console) if console.is_terminal else ProgressHooks()
-
-
-@contextlib.contextmanager
-def _no_plugin_autoload() -> Iterator[None]:
-    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C during the run, so a killed run still writes its report."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def _second_interrupt_quits() -> Iterator[None]:
-    """While a partial report is written, another Ctrl-C or SIGTERM quits at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def quit_now(signum: int, frame: object) -> None:
-        os._exit(130)
-
-    old = signal.signal(signal.SIGINT, quit_now), signal.signal(signal.SIGTERM, quit_now)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old[0])
-        signal.signal(signal.SIGTERM, old[1])
 
 
 def pytest_args(keyword: str | None) -> list[str]:
@@ -240,7 +152,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         case_filter=lambda case: select.selected(case, plugin.catalog, apis, claimed),
         probe=probe,
     )
-    with _no_plugin_autoload(), _sigterm_as_interrupt():
+    with no_plugin_autoload(), sigterm_as_interrupt():
         status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
     if plugin.unreachable is not None:
         raise plugin.unreachable
@@ -316,7 +228,7 @@ def run_suite(request: RunRequest, console: Console) -> int:
     with open_target(request.target, request.api_key) as target:
         report = execute_run(request, target, progress_console)
         # Written before the target is stopped, and shielded from a second interrupt.
-        guard = _second_interrupt_quits() if not report.info.complete else contextlib.nullcontext()
+        guard = second_interrupt_quits() if not report.info.complete else contextlib.nullcontext()
         with guard:
             paths = write_reports(report, request.out_dir, request.formats)
             if request.write_baseline is not None:

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from llmconform.conformance_run import Progress
-from llmconform.runner import RichProgress, progress_for
+from llmconform.run_progress import RichProgress, progress_for
 
 
 def test_a_terminal_gets_a_live_bar() -> None:
