@@ -63,6 +63,18 @@ def summarize(index: int, capture: Capture) -> ExchangeSummary:
     )
 
 
+def span_ms(captures: Sequence[Capture]) -> float:
+    """Wall time of a case: its first request sent to its last response ended (0 if none).
+
+    The span, not the sum: an expanded case's samples overlap."""
+    ended = [c for c in captures if c.t_end_ns is not None and c.t_sent_ns]
+    if not ended:
+        return 0.0
+    first = min(c.t_sent_ns for c in ended)
+    last = max(c.t_end_ns or 0 for c in ended)
+    return round(max(0, last - first) / 1e6, 3)
+
+
 def evaluate(
     case: Case,
     captures: Sequence[Capture],
@@ -83,7 +95,13 @@ def evaluate(
         )
     )
     base = CaseResult(
-        case.id, case.title, case.api, Outcome.PASS, requirements=covered, exchanges=summaries
+        case.id,
+        case.title,
+        case.api,
+        Outcome.PASS,
+        requirements=covered,
+        duration_ms=span_ms(captures),
+        exchanges=summaries,
     )
 
     broken = [ex for ex in exchanges if ex.capture.error and ex.capture.status is None]

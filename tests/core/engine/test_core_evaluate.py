@@ -201,3 +201,15 @@ def test_a_429_with_an_unusable_retry_after_is_reported_anywhere() -> None:
     for fine in ("7", "Wed, 21 Oct 2026 07:28:00 GMT", None):
         ok = evaluate(case, [capture(fine)], catalog.requirements)
         assert not any(f.requirement == "RATE-001" for f in ok.findings)
+
+
+def test_a_case_lasts_from_its_first_request_to_its_last_response() -> None:
+    # Samples overlap: the span, not the sum (reports and JUnit 'time' show it).
+    from dataclasses import replace
+
+    first = replace(capture(completion()), t_sent_ns=1_000_000_000, t_end_ns=1_250_000_000)
+    overlapping = replace(first, t_sent_ns=1_100_000_000, t_end_ns=1_400_500_000)
+    result = evaluate(make_case(CheckRef("core-test.clean")), [first, overlapping], REQS)
+    assert result.duration_ms == 400.5
+    unfinished = replace(first, t_end_ns=None)
+    assert evaluate(make_case(CheckRef("core-test.clean")), [unfinished], REQS).duration_ms == 0.0
