@@ -118,6 +118,7 @@ def test_unreachable_target_exits_3_with_one_clear_line(tmp_path: Path) -> None:
         (["--capability", "telepathy"], "unknown capability"),
         (["--api-key-env", "LLMCONFORM_TEST_UNSET_VAR"], "not set"),
         (["-k", "stream and"], "invalid -k"),
+        (["-k", "zzz_no_such_case"], "no case matches"),
         (["--format", "pdf"], "pdf"),
     ],
 )

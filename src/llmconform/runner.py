@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,6 +162,8 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
     )
     if status == pytest.ExitCode.INTERRUPTED:
         plugin.judge_finished()
+    if status == pytest.ExitCode.NO_TESTS_COLLECTED:
+        raise RunUsageError(_nothing_selected(request.keyword, apis, claimed))
     if status == pytest.ExitCode.USAGE_ERROR:
         raise RunUsageError(
             f"invalid -k/--filter expression {request.keyword!r}; use case ids "
@@ -214,6 +217,17 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         strict=request.strict,
         profiles=request.profiles or None,
         waived=waived_requirements(waiver_status),
+    )
+
+
+def _nothing_selected(keyword: str | None, apis: AbstractSet[str], claimed: set[str]) -> str:
+    scope = [f"API families: {', '.join(sorted(apis))}"]
+    if claimed:
+        scope.append(f"profiles: {', '.join(sorted(claimed))}")
+    what = f"-k/--filter {keyword!r}" if keyword else "the selection"
+    return (
+        f"no case matches {what} ({'; '.join(scope)}): nothing was run. "
+        "'llmconform list' shows every case id and its profiles"
     )
 
 
