@@ -9,16 +9,18 @@ import pytest
 
 from llmconform.checks.accuracy import (
     class_metrics,
-    constraint_holds,
     decide_with_missing,
+    score_case,
+    threshold_for,
+)
+from llmconform.checks.accuracy_scoring import (
+    constraint_holds,
     read_label,
     same_value,
-    score_case,
     score_instructions,
     score_integer,
     score_json,
     score_tool,
-    threshold_for,
 )
 from llmconform.checks.context import CheckContext, Exchange
 from llmconform.engine.accuracy import item_request, load_set, tool_schemas

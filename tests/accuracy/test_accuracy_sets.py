@@ -12,7 +12,8 @@ import pytest
 
 from llmconform.catalog import load_catalog
 from llmconform.checks import known_checks
-from llmconform.checks.accuracy import SET_REQUIREMENTS, score
+from llmconform.checks.accuracy import SET_REQUIREMENTS
+from llmconform.checks.accuracy_scoring import score
 from llmconform.engine.accuracy import (
     CONSTRAINT_TYPES,
     SetError,

@@ -14,17 +14,17 @@ from llmconform.catalog import load_catalog
 from llmconform.checks import known_checks
 from llmconform.checks.properties import RANGE, STRUCTURAL, VALID, expectation
 from llmconform.engine.expand import ExpandOptions, expand, is_expanded, split_sample_id
+from llmconform.engine.invalid_requests import INVALID_KINDS
 from llmconform.engine.plan import PlanError, Variables
 from llmconform.engine.properties import (
     DEFAULT_EXAMPLES,
     INVALID,
-    INVALID_KINDS,
-    Example,
     example_count,
     generate,
     to_request,
 )
 from llmconform.engine.properties import VALID as VALID_SPACE
+from llmconform.engine.valid_requests import Example
 from llmconform.model import Request
 from llmconform.schema_validation import validate
 

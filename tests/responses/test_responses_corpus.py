@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from llmconform.apis import open_responses as sm
+from llmconform.apis.open_responses_machine import analyze
 from llmconform.model import BodyChunk
 from llmconform.schema_validation import validate
 from llmconform.sse import decode_sse
@@ -64,7 +65,7 @@ def test_openai_samples_validate_and_break_no_must_rule(row: dict[str, str]) -> 
     for ev in evs:
         if isinstance(ev.data, dict):
             assert validate(ev.data, "urn:llmconform:schema:responses/stream.event") == []
-    report = sm.analyze(evs)
+    report = analyze(evs)
     assert report.terminal_type is not None
     assert report.rules() - NOT_MUST == set(), report.violations
 
@@ -83,4 +84,4 @@ KNOWN_DEVIATIONS = [
 
 @pytest.mark.parametrize(("file", "rule"), KNOWN_DEVIATIONS, ids=lambda v: str(v)[:50])
 def test_known_deviations_are_caught(file: str, rule: str) -> None:
-    assert rule in sm.analyze(events(file)).rules()
+    assert rule in analyze(events(file)).rules()

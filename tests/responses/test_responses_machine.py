@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from llmconform.apis import open_responses as sm
+from llmconform.apis.open_responses_machine import analyze
 
 
 def _resp(status: str, output: list[Any] | None = None) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def run(datas: list[Any], names: bool = True, done: bool = True) -> set[str]:
         events.append(sm.StreamEvent(i, name, d, "" if isinstance(d, dict) else str(d)))
     if done:
         events.append(sm.StreamEvent(len(events), None, None, "[DONE]"))
-    return sm.analyze(events).rules()
+    return analyze(events).rules()
 
 
 def test_a_well_formed_text_stream_breaks_no_rule() -> None:
@@ -106,7 +107,7 @@ def test_report_rebuilds_text_and_terminal() -> None:
         sm.StreamEvent(i, d["type"], {**d, "sequence_number": i})
         for i, d in enumerate(text_stream(["a", "b"]))
     ]
-    report = sm.analyze(events)
+    report = analyze(events)
     assert report.text_of(0) == "ab"
     assert report.terminal_type == "response.completed"
     assert report.rules() == {sm.DONE_MISSING}
@@ -157,7 +158,7 @@ def test_event_name_must_match_type() -> None:
     events = [
         sm.StreamEvent(i, "response.foo", {**d, "sequence_number": i}) for i, d in enumerate(evs)
     ]
-    assert sm.NAME_MISMATCH in sm.analyze(events).rules()
+    assert sm.NAME_MISMATCH in analyze(events).rules()
 
 
 def test_missing_event_names_are_their_own_rule() -> None:
@@ -259,7 +260,7 @@ def test_incomplete_item_in_a_completed_response() -> None:
 @pytest.mark.parametrize("data", [None, [1], {"no_type": 1}])
 def test_framing(data: Any) -> None:
     events = [sm.StreamEvent(0, None, data, "x")]
-    assert sm.FRAMING in sm.analyze(events).rules()
+    assert sm.FRAMING in analyze(events).rules()
 
 
 def test_provider_events_and_items_are_tolerated() -> None:

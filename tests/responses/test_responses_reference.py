@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from llmconform.apis import open_responses as sm
+from llmconform.apis.open_responses_machine import analyze
 from llmconform.reference import create_app, serve_in_thread
 from llmconform.reference.responses import ResponsesService
 from llmconform.reference.responses_output import example_value
@@ -186,7 +187,7 @@ def test_stream_follows_the_state_machine_and_matches_non_stream(client: httpx.C
         sm.StreamEvent(i, n or None, d, d if isinstance(d, str) else "")
         for i, (n, d) in enumerate(events)
     ]
-    report = sm.analyze(stream_events)
+    report = analyze(stream_events)
     assert report.violations == []
     assert report.text_of(0) == "one two three"
     for _, data in events[:-1]:

@@ -1,7 +1,8 @@
 """Open Responses stream checks: SSE framing, event schema, and the event state machine.
 
-The stream is replayed by `apis.open_responses.StreamMachine`; each check here reports the
-machine's violations of the rules it owns, so one broken rule fails one requirement.
+The stream is replayed by `apis.open_responses_machine.StreamMachine`; each check here
+reports the machine's violations of the rules it owns, so one broken rule fails one
+requirement.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 from collections.abc import Iterator
 
 from llmconform.apis import open_responses as sm
+from llmconform.apis.open_responses_machine import analyze
 from llmconform.checks.common import schema_issues
 from llmconform.checks.context import CheckContext, Exchange
 from llmconform.checks.registry import Issue, IssueKind, check
@@ -33,7 +35,7 @@ def stream_events(ex: Exchange) -> list[sm.StreamEvent]:
 
 def stream_report(ex: Exchange) -> sm.StreamReport:
     """Replay the exchange's stream."""
-    return sm.analyze(stream_events(ex))
+    return analyze(stream_events(ex))
 
 
 def _report(

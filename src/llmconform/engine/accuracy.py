@@ -7,7 +7,7 @@ the check has to be per set anyway (each set reports on its own requirement, and
 check), the expander below reads the same name, so the two cannot disagree, and check names are
 part of the edition digest while tags are not. The case's single step is the request template
 (model, temperature, seed, max_tokens); each item adds its messages and, where it needs them,
-`response_format` or `tools`. Scoring replies is check logic: see `checks.accuracy`.
+`response_format` or `tools`. Scoring replies is check logic: see `checks.accuracy_scoring`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from llmconform.engine.plan import PlanError, Variables, build_request
 from llmconform.model import Case
 from llmconform.schema_validation import schema_problem
 
-# Constraint kinds of instruction sets and the type of their value (scored in checks.accuracy).
+# Constraint kinds of instruction sets and the type of their value (scored in
+# checks.accuracy_scoring).
 CONSTRAINT_TYPES: dict[str, type] = {
     "word_count": int,
     "max_words": int,
