@@ -52,9 +52,9 @@ def test_config_maps_to_option_defaults() -> None:
 def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
     (tmp_path / "llmconform.yaml").write_text("concurrency: 3\nout: from-file\n")
     r = run_in(tmp_path, "run", "-k", "models.list", "--json")
-    assert json.loads(r.output)["info"]["options"]["concurrency"] == 3
+    assert json.loads(r.stdout)["info"]["options"]["concurrency"] == 3
     r = run_in(tmp_path, "run", "-k", "models.list", "--json", env={"LLMCONFORM_CONCURRENCY": "5"})
-    assert json.loads(r.output)["info"]["options"]["concurrency"] == 5
+    assert json.loads(r.stdout)["info"]["options"]["concurrency"] == 5
     r = run_in(
         tmp_path,
         "run",
@@ -65,8 +65,16 @@ def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
         "7",
         env={"LLMCONFORM_CONCURRENCY": "5"},
     )
-    assert json.loads(r.output)["info"]["options"]["concurrency"] == 7
+    assert json.loads(r.stdout)["info"]["options"]["concurrency"] == 7
     assert (tmp_path / "from-file" / "report.json").is_file()
+
+
+def test_json_goes_to_stdout_alone(tmp_path: Path) -> None:
+    # `--json | jq`: the report on stdout, nothing on stderr for a plain run.
+    r = run_in(tmp_path, "run", "-k", "models.list", "--json", "--out", "out")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["verdict"] == "pass"
+    assert r.stderr == ""
 
 
 def test_bad_config_file_exits_2(tmp_path: Path) -> None:

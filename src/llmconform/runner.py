@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 from rich.console import Console
@@ -236,8 +237,11 @@ def known_profiles() -> list[str]:
     return select.known_profiles(load_catalog(known_checks=known_checks()))
 
 
-def run_suite(request: RunRequest, console: Console) -> int:
-    """The whole `llmconform run`: returns the process exit code."""
+def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = None) -> int:
+    """The whole `llmconform run`: returns the process exit code.
+
+    With `json_out` the report goes to `stdout` (default: the process's) and nothing else
+    does; `console` (stderr then) still gets the notes a CI log needs (baseline, waivers)."""
     progress_console = console if not (request.quiet or request.json_out) else _silent()
     with open_target(request.target, request.api_key) as target:
         report = execute_run(request, target, progress_console)
@@ -258,7 +262,9 @@ def run_suite(request: RunRequest, console: Console) -> int:
         if w.get("status") == "expired":
             notes.append(f"waiver for {w['requirement']} expired on {w['expires']}: ignored")
     if request.json_out:
-        console.file.write(dumps(report))
+        (stdout or sys.stdout).write(dumps(report))
+        for note in notes:
+            console.print(escape(note), highlight=False, soft_wrap=True)
         return code
     if request.quiet:
         console.print(
