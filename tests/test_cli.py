@@ -14,8 +14,9 @@ from llmconform.cli import main
 from llmconform.engine.plan import ALL_CAPABILITIES
 from llmconform.reference.app import create_app
 from llmconform.reference.server import RunningServer, serve_in_thread
+from llmconform.runner import RunRequest, with_report_folder
 
-from support import TEST_KEY
+from support import TEST_KEY, RecordPaths
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -165,3 +166,46 @@ def test_list_shows_cases_and_requirements() -> None:
 def test_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0 and "edition" in result.output
+
+
+def test_an_unwritable_report_folder_stops_the_run_before_any_request(tmp_path: Path) -> None:
+    recorder = RecordPaths(create_app(api_key=TEST_KEY))
+    server = serve_in_thread(recorder)
+    try:
+        (tmp_path / "a-file").write_text("")
+        result = invoke(
+            "run",
+            "--target",
+            server.url + "/v1",
+            "--model",
+            "m",
+            "--out",
+            str(tmp_path / "a-file" / "sub"),
+            env={"LLMCONFORM_API_KEY": TEST_KEY},
+        )
+    finally:
+        server.stop()
+    assert result.exit_code == 2, result.output
+    assert "cannot write the reports" in result.output and "--out" in result.output
+    assert recorder.paths == []  # nothing was paid for
+
+
+def test_runs_started_in_the_same_second_keep_their_own_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    stamp = "20261129T000000Z"
+    (tmp_path / "reports" / stamp).mkdir(parents=True)  # another run's, this very second
+    (tmp_path / "reports" / stamp / "report.json").write_text("{}")
+    request = RunRequest(
+        out_dir=Path("reports") / stamp,
+        fresh_out=True,
+        record=Path("reports") / stamp / "cassette.jsonl",
+    )
+    claimed = with_report_folder(request)
+    assert claimed.out_dir == Path("reports") / f"{stamp}-2"
+    assert claimed.record == claimed.out_dir / "cassette.jsonl"
+    assert (tmp_path / "reports" / stamp / "report.json").read_text() == "{}"
+    # An explicit --out is used as given, existing or not.
+    given = with_report_folder(RunRequest(out_dir=Path("reports") / stamp))
+    assert given.out_dir == Path("reports") / stamp

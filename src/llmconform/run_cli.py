@@ -126,6 +126,7 @@ def run_command(
             run_deadline_s=deadline,
         ),
         out_dir=out_dir,
+        fresh_out=out is None,
         record=out_dir / "cassette.jsonl" if record else None,
         redact_headers=frozenset(redact_headers),
         formats=formats or ("json", "junit"),

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -55,6 +56,7 @@ class RunRequest:
     concurrency: int = 4
     limits: Limits = field(default_factory=Limits)
     out_dir: Path = Path("reports")
+    fresh_out: bool = False  # out_dir is a default name: if taken, use name-2, name-3, …
     formats: tuple[str, ...] = ("json", "junit")
     keyword: str | None = None
     capabilities: frozenset[str] | None = None
@@ -243,6 +245,8 @@ def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = Non
     With `json_out` the report goes to `stdout` (default: the process's) and nothing else
     does; `console` (stderr then) still gets the notes a CI log needs (baseline, waivers)."""
     progress_console = console if not (request.quiet or request.json_out) else _silent()
+    # Before anything is sent: a report that cannot be written must not cost a paid run.
+    request = with_report_folder(request)
     with open_target(request.target, request.api_key) as target:
         report = execute_run(request, target, progress_console)
         # Written before the target is stopped, and shielded from a second interrupt.
@@ -285,6 +289,40 @@ def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = Non
     if report.counts.get(Outcome.ERROR.value):
         console.print("[yellow]Some cases could not be run (error): see the report.[/]")
     return code
+
+
+def with_report_folder(request: RunRequest) -> RunRequest:
+    """The request with its report folder created and known to be writable.
+
+    A default folder (`fresh_out`, named by the start second) that already exists, because
+    another run started in the same second, gets a suffix rather than mixing two runs'
+    files. Raises `RunUsageError` when the folder cannot be created or written to.
+    """
+    if not (request.formats or request.record or request.write_baseline):
+        return request
+    folder = request.out_dir
+    for n in range(2, 1002):  # bounded: a thousand runs in one second is not a real case
+        try:
+            folder.mkdir(parents=True, exist_ok=not request.fresh_out)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+            break
+        except FileExistsError:
+            if not request.fresh_out or not folder.is_dir():
+                raise RunUsageError(_unwritable(folder, "it exists and is not a folder")) from None
+            folder = request.out_dir.with_name(f"{request.out_dir.name}-{n}")
+        except OSError as exc:
+            raise RunUsageError(_unwritable(folder, exc.strerror or str(exc))) from exc
+    else:
+        raise RunUsageError(_unwritable(request.out_dir, "too many runs started this second"))
+    record = request.record
+    if record is not None and record.parent == request.out_dir:
+        record = folder / record.name
+    return replace(request, out_dir=folder, record=record)
+
+
+def _unwritable(folder: Path, why: str) -> str:
+    return f"cannot write the reports to {folder}: {why}; choose another folder with --out"
 
 
 def _silent() -> Console:
