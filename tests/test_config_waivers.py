@@ -77,6 +77,16 @@ def test_json_goes_to_stdout_alone(tmp_path: Path) -> None:
     assert r.stderr == ""
 
 
+def test_config_and_baseline_files_that_are_not_utf8_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "llmconform.yaml").write_bytes(b"\xff\xfe x\n")
+    r = run_in(tmp_path, "run", "-q")
+    assert r.exit_code == 2 and "not UTF-8" in r.output and "Traceback" not in r.output
+    (tmp_path / "llmconform.yaml").unlink()
+    (tmp_path / "known.yaml").write_bytes(b"\xff\xfe x\n")
+    r = run_in(tmp_path, "run", "-q", "--baseline", "known.yaml")
+    assert r.exit_code == 2 and "not UTF-8" in r.output and "Traceback" not in r.output
+
+
 def test_bad_config_file_exits_2(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("timeout: -1\n")
     r = run_in(tmp_path, "run", "--config", "bad.yaml")

@@ -104,9 +104,15 @@ def run_command(
     known_failures = None
     if baseline is not None:
         try:
-            known_failures = frozenset(load_baseline(baseline.read_text(), str(baseline)))
+            known_failures = frozenset(
+                load_baseline(baseline.read_text(encoding="utf-8"), str(baseline))
+            )
+        except UnicodeDecodeError:
+            fail(f"--baseline {baseline}: not UTF-8 text; save it as UTF-8", EXIT_USAGE)
         except ValueError as exc:
             fail(str(exc), EXIT_USAGE)
+        except OSError as exc:
+            fail(f"--baseline {baseline}: cannot read it: {exc.strerror or exc}", EXIT_USAGE)
     ctx = click.get_current_context()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = out or Path("reports") / stamp
