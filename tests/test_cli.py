@@ -116,6 +116,8 @@ def test_unreachable_target_exits_3_with_one_clear_line(tmp_path: Path) -> None:
     [
         (["--concurrency", "0"], "concurrency"),
         (["--target", "ftp://example"], "unknown target"),
+        (["--target", "http://127.0.0.1:9/v1?api-version=2024-10-21"], "without '?"),
+        (["--target", "http://127.0.0.1:9/v1#x"], "without '?"),
         (["--capability", "telepathy"], "unknown capability"),
         (["--api-key-env", "LLMCONFORM_TEST_UNSET_VAR"], "not set"),
         (["-k", "stream and"], "invalid -k"),

@@ -117,6 +117,13 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
             raise TargetError(
                 "put credentials in an environment variable (--api-key-env), not in the target URL"
             )
+        if parts.query or parts.fragment or spec.rstrip().endswith(("?", "#")):
+            # Paths are appended to the base URL: a query would end up in the middle of
+            # every URL ("/v1?api-version=…/chat/completions") and be lost from the report.
+            raise TargetError(
+                f"the target URL must be a base URL without '?…' or '#…': {describe(spec)}. "
+                "For Azure OpenAI, use its v1 endpoint: https://NAME.openai.azure.com/openai/v1"
+            )
         yield OpenTarget(describe(spec), spec.rstrip("/"), api_key, "http")
     else:
         raise TargetError(
