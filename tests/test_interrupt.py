@@ -70,3 +70,35 @@ def test_interrupt_writes_partial_report(tmp_path: Path, sig: signal.Signals) ->
     assert "interrupted" in output
     # The target's cancelled streams are expected at shutdown, not tracebacks to show.
     assert "Traceback" not in output and "Exception in ASGI application" not in output
+
+
+def test_a_second_interrupt_never_looks_like_a_conformance_failure(tmp_path: Path) -> None:
+    # Wherever the second Ctrl-C lands (judging what finished, writing the report, stopping
+    # the target), the exit code says "interrupted", never 1 ("conformance failures").
+    proc, _ = start_run(tmp_path)
+    wait_for_finished_cases(4.0)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.02)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode in (3, 130), output
+    assert "Aborted!" not in output and "Traceback" not in output
+    assert "interrupted" in output
+
+
+def test_an_interrupt_before_the_report_exits_130_with_a_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    import llmconform.run_cli as run_cli
+    from llmconform.cli import main
+
+    def interrupted(*args: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_cli, "run_suite", interrupted)
+    result = CliRunner().invoke(main, ["run", "-q"])
+    assert result.exit_code == 130
+    assert "interrupted again before the report was written" in result.output

@@ -13,6 +13,7 @@ from llmconform.catalog import Catalog, CatalogError, load_catalog
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 EXIT_COULD_NOT_RUN = 3
+EXIT_INTERRUPTED = 130  # a second Ctrl-C: stopped before a report was written (128 + SIGINT)
 
 err_console = Console(stderr=True)
 

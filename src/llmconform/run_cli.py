@@ -17,7 +17,7 @@ from rich.console import Console
 
 from llmconform.catalog import load_catalog
 from llmconform.checks import known_checks
-from llmconform.cli_common import EXIT_COULD_NOT_RUN, EXIT_USAGE, fail
+from llmconform.cli_common import EXIT_COULD_NOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, fail
 from llmconform.config import DEFAULT_NAME, STARTER
 from llmconform.engine.budget import BudgetError, plan_run
 from llmconform.engine.executor import Limits
@@ -167,6 +167,11 @@ def run_command(
         fail(str(exc), EXIT_USAGE)
     except TargetUnreachable as exc:
         fail(str(exc), EXIT_COULD_NOT_RUN)  # its message says what to check
+    except KeyboardInterrupt:
+        # The first Ctrl-C ends the exchanges and still writes a partial report (exit 3);
+        # one more before that report is on disk lands here: say so, rather than click's
+        # bare "Aborted!" with exit 1 (the code for conformance failures).
+        fail("interrupted again before the report was written: nothing saved", EXIT_INTERRUPTED)
     sys.exit(code)
 
 

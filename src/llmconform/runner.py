@@ -39,7 +39,12 @@ from llmconform.metrics.latency import PRESETS
 from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
 from llmconform.report import dumps, render_terminal, summary_line, verdict_label, write_reports
 from llmconform.run_evidence import record_cassette, record_failing_examples
-from llmconform.run_guards import no_plugin_autoload, second_interrupt_quits, sigterm_as_interrupt
+from llmconform.run_guards import (
+    QuitOnInterrupt,
+    no_plugin_autoload,
+    second_interrupt_quits,
+    sigterm_as_interrupt,
+)
 from llmconform.run_progress import progress_for
 from llmconform.targets import OpenTarget, discover_model, open_target
 
@@ -247,7 +252,7 @@ def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = Non
     progress_console = console if not (request.quiet or request.json_out) else _silent()
     # Before anything is sent: a report that cannot be written must not cost a paid run.
     request = with_report_folder(request)
-    with open_target(request.target, request.api_key) as target:
+    with QuitOnInterrupt() as stopping, open_target(request.target, request.api_key) as target:
         report = execute_run(request, target, progress_console)
         # Written before the target is stopped, and shielded from a second interrupt.
         guard = second_interrupt_quits() if not report.info.complete else contextlib.nullcontext()
@@ -255,7 +260,12 @@ def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = Non
             paths = write_reports(report, request.out_dir, request.formats)
             if request.write_baseline is not None:
                 request.write_baseline.write_text(dump_baseline(report), encoding="utf-8")
-    code = 3 if not report.info.complete else exit_code(report)
+        code = 3 if not report.info.complete else exit_code(report)
+        # The report is on disk; stopping the target (an in-process server winding down
+        # its streams) can take a moment, and an interrupt then must not turn the result
+        # into click's "Aborted!" (exit 1).
+        where = f" in {request.out_dir}" if paths else ""
+        stopping.arm(code, f"interrupted while stopping the target; the report is written{where}")
     notes: list[str] = []
     if request.baseline is not None and report.info.complete:
         new, stale = compare_with_baseline(report, set(request.baseline))
