@@ -1,10 +1,10 @@
-"""Open Responses checks: the response object, honoured parameters, tool calls and errors.
+"""Open Responses checks: the response object, errors and authentication.
 
 A check reads `response_of(ex)`: the body of a non-streamed answer, or the response carried
 by the terminal event of a stream, so the same semantic rule covers both transports. Stream
-framing and event-order rules live in `responses_stream`, function calling in
-`responses_tools`, multi-step cases in `responses_scenarios` (all imported here so that one
-import registers everything).
+framing and event-order rules live in `responses_stream`, honoured parameters in
+`responses_params`, function calling in `responses_tools`, multi-step cases in
+`responses_scenarios` (all imported here so that one import registers everything).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from llmconform.apis.open_responses import as_list
 from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import Issue, check
@@ -76,10 +77,6 @@ def response_of(ex: Exchange) -> dict[str, Any]:
 def request_of(ex: Exchange) -> dict[str, Any]:
     """The JSON request body (empty for raw requests)."""
     return ex.request_json if isinstance(ex.request_json, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def items_of(response: dict[str, Any], kind: str) -> list[tuple[int, dict[str, Any]]]:
@@ -180,7 +177,7 @@ def message(ctx: CheckContext) -> Iterator[Issue]:
         part
         for _, item in items_of(response, "message")
         if item.get("role") == "assistant"
-        for part in _list(item.get("content"))
+        for part in as_list(item.get("content"))
         if isinstance(part, dict) and part.get("type") in ("output_text", "refusal")
     ]
     if not texts:
@@ -214,119 +211,6 @@ def usage(ctx: CheckContext) -> Iterator[Issue]:
             "RESP-USAGE-002",
             f"total_tokens={counts[2]} but input_tokens + output_tokens = {counts[0] + counts[1]}",
             "$.usage",
-            ex.index,
-        )
-
-
-@check("responses.instructions", "RESP-INSTR-001")
-def instructions(ctx: CheckContext) -> Iterator[Issue]:
-    """The response echoes the `instructions` it was given."""
-    ex = ctx.primary
-    sent = request_of(ex).get("instructions")
-    got = response_of(ex).get("instructions")
-    if got != sent:
-        yield Issue(
-            "RESP-INSTR-001",
-            f"instructions is {excerpt(got)}, expected the request's {excerpt(sent)}",
-            "$.instructions",
-            ex.index,
-        )
-
-
-@check("responses.length", "RESP-LEN-001", "RESP-LEN-002", "RESP-LEN-003")
-def length(ctx: CheckContext) -> Iterator[Issue]:
-    """A small max_output_tokens ends the response as incomplete and is never exceeded."""
-    ex = ctx.primary
-    limit = request_of(ex).get("max_output_tokens")
-    if not isinstance(limit, int):
-        raise ValueError("responses.length needs a request with max_output_tokens")
-    response = response_of(ex)
-    details = response.get("incomplete_details")
-    reason = details.get("reason") if isinstance(details, dict) else None
-    if response.get("status") != "incomplete" or reason != "max_output_tokens":
-        yield Issue(
-            "RESP-LEN-001",
-            f"output was limited to {limit} tokens but status is "
-            f"{excerpt(response.get('status'))} with incomplete_details "
-            f"{excerpt(details)}; expected 'incomplete' with reason "
-            "'max_output_tokens'",
-            "$.status",
-            ex.index,
-        )
-    u = response.get("usage")
-    out = u.get("output_tokens") if isinstance(u, dict) else None
-    if isinstance(out, int) and out > limit:
-        yield Issue(
-            "RESP-LEN-002",
-            f"output_tokens={out} exceeds max_output_tokens={limit}",
-            "$.usage.output_tokens",
-            ex.index,
-        )
-    output = _list(response.get("output"))
-    last = output[-1] if output else None
-    cut = response.get("status") == "incomplete"
-    if cut and isinstance(last, dict) and last.get("status") != "incomplete":
-        yield Issue(
-            "RESP-LEN-003",
-            f"the last output item has status "
-            f"{excerpt(last.get('status'))}; the item cut by the token budget "
-            "should be 'incomplete'",
-            f"$.output[{len(output) - 1}].status",
-            ex.index,
-        )
-
-
-@check("responses.chained", "RESP-PREV-001", "RESP-PREV-002")
-def chained(ctx: CheckContext) -> Iterator[Issue]:
-    """A request naming a stored previous_response_id succeeds and echoes the id."""
-    ex = ctx.primary
-    sent = request_of(ex).get("previous_response_id")
-    if not isinstance(sent, str):
-        raise Unverifiable("no previous_response_id was sent (the first request failed?)")
-    if ex.status != 200:
-        yield Issue(
-            "RESP-PREV-001", f"continuing from {sent!r} got status {ex.status}", exchange=ex.index
-        )
-        return
-    got = response_of(ex).get("previous_response_id")
-    if got != sent:
-        yield Issue(
-            "RESP-PREV-002",
-            f"previous_response_id is {excerpt(got)}, expected {sent!r}",
-            "$.previous_response_id",
-            ex.index,
-        )
-
-
-@check("responses.compaction", "RESP-COMPACT-001")
-def compaction(ctx: CheckContext) -> Iterator[Issue]:
-    """POST /responses/compact answers a `response.compaction` object with output items."""
-    ex = ctx.primary
-    if ex.status != 200:
-        yield Issue("RESP-COMPACT-001", f"compaction got status {ex.status}", exchange=ex.index)
-        return
-    yield from schema_issues(ex.json, "responses/compaction", "RESP-COMPACT-001", ex.index)
-
-
-@check("responses.reuses_compaction", "RESP-COMPACT-002")
-def reuses_compaction(ctx: CheckContext) -> Iterator[Issue]:
-    """A new response whose input is a compacted window plus a new message succeeds."""
-    ex = ctx.primary
-    if ex.index == 0:
-        raise Unverifiable("the compaction step failed, so its output could not be reused")
-    if ex.status != 200:
-        yield Issue(
-            "RESP-COMPACT-002",
-            f"a response over the compacted window got status {ex.status}",
-            exchange=ex.index,
-        )
-        return
-    status = response_of(ex).get("status")
-    if status != "completed":
-        yield Issue(
-            "RESP-COMPACT-002",
-            f"a response over the compacted window has status {excerpt(status)}",
-            "$.status",
             ex.index,
         )
 
@@ -380,7 +264,18 @@ def auth(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-# Registration side effects: stream checks, tool checks and scenarios.
-from llmconform.checks import responses_scenarios, responses_stream, responses_tools  # noqa: E402
+# Registration side effects: stream, parameter and tool checks, and scenarios.
+from llmconform.checks import (  # noqa: E402
+    responses_params,
+    responses_scenarios,
+    responses_stream,
+    responses_tools,
+)
 
-__all__ = ["response_of", "responses_scenarios", "responses_stream", "responses_tools"]
+__all__ = [
+    "response_of",
+    "responses_params",
+    "responses_scenarios",
+    "responses_stream",
+    "responses_tools",
+]
