@@ -156,6 +156,9 @@ def test_tool_selection_scoring() -> None:
     assert score_tool(weather, wrong_fn, schemas).why.startswith("called send_email")
     mixed = {"tool_calls": [good["tool_calls"][0], wrong_fn["tool_calls"][0]]}
     assert not score_tool(weather, mixed, schemas).ok
+    # A hostile or broken target: malformed calls are wrong items, never a crash.
+    for call in ({"function": "get_weather"}, {"function": None}, "get_weather", 7, {}):
+        assert not score_tool(weather, {"tool_calls": [call]}, schemas).ok
 
 
 @pytest.mark.parametrize(

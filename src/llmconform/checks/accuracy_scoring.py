@@ -115,6 +115,13 @@ def score_json(item: Mapping[str, Any], message: Mapping[str, Any]) -> Score:
     return Score(True, _excerpt(content))
 
 
+def _function(call: object) -> Mapping[str, Any]:
+    """A tool call's `function` object; {} when the target sent something else there (a
+    malformed call scores as a wrong item instead of breaking the whole set's scoring)."""
+    function = call.get("function") if isinstance(call, dict) else None
+    return function if isinstance(function, dict) else {}
+
+
 def score_tool(
     item: Mapping[str, Any], message: Mapping[str, Any], schemas: Mapping[str, Any]
 ) -> Score:
@@ -122,7 +129,7 @@ def score_tool(
     calls = message.get("tool_calls") or []
     if not isinstance(calls, list):
         return Score(False, _excerpt(repr(calls)), "tool_calls is not a list")
-    names = [c.get("function", {}).get("name") if isinstance(c, dict) else None for c in calls]
+    names = [_function(c).get("name") for c in calls]
     got = ", ".join(str(n) for n in names) or NO_TOOL
     expected = item["expect"]
     if expected == NO_TOOL:
@@ -132,7 +139,7 @@ def score_tool(
     if any(n != expected for n in names):
         return Score(False, got, f"called {got}, expected {expected}")
     for call in calls:
-        raw = call["function"].get("arguments")
+        raw = _function(call).get("arguments")
         try:
             args = json.loads(raw) if isinstance(raw, str) else None
         except json.JSONDecodeError:
