@@ -132,7 +132,8 @@ class StreamReport:
         return {v.rule for v in self.violations}
 
     def text_of(self, output_index: int) -> str:
-        """The output text the deltas built for an item (all its output_text parts joined)."""
+        """The text the deltas built for an item: every content part joined (output_text and
+        refusal parts alike; reasoning summaries are not content)."""
         for item in self.items:
             if item.output_index == output_index:
                 return "".join(
