@@ -32,6 +32,7 @@ from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.floor import measure_floor_ms
 from llmconform.engine.plan import CORE_CAPABILITIES, Variables, skip_reason
 from llmconform.engine.redaction import redact_result
+from llmconform.engine.select import group_name
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette
 from llmconform.metrics.latency import PRESETS
@@ -138,7 +139,7 @@ class ConformanceRun:
                 continue
             group = groups.get(case.source)
             if group is None:
-                group = CaseGroup.from_parent(session, name=f"llmconform/{case.source}")
+                group = CaseGroup.from_parent(session, name=group_name(case))
                 groups[case.source] = group
             items.append(CaseItem.from_parent(group, name=case.id, case=case, run=self))
 

@@ -48,11 +48,18 @@ def _die(message: str, code: int) -> NoReturn:
     default=None,
     help="Also check REPORT.sig against this Ed25519 public key (PEM).",
 )
-@click.option("--allow-filtered", is_flag=True, help="Accept a -k filtered (partial) run.")
+@click.option(
+    "--allow-filtered",
+    is_flag=True,
+    help="Accept a -k filtered (partial) run; it must still hold every case its filter selects.",
+)
 def verify_command(
     report: Path, cassette: Path | None, public_key: Path | None, allow_filtered: bool
 ) -> None:
     """Recompute every verdict of REPORT from its cassette and fail on any difference.
+
+    The report must also hold every case its recorded APIs, claimed profiles and -k filter
+    select (those skipped for an undeclared capability included), and no other.
 
     \b
     Examples:

@@ -128,7 +128,7 @@ def show_plan(
 )
 @click.option("--profile", "profiles", multiple=True, metavar="NAME", help="As for `run`.")
 @click.option("--capability", "capabilities", multiple=True, metavar="NAME", help="As for `run`.")
-@click.option("-k", "--filter", "keyword", default=None, help="As for `run` (approximated).")
+@click.option("-k", "--filter", "keyword", default=None, help="As for `run`.")
 @click.option(
     "--requests", "n_requests", type=click.IntRange(1, 100_000), default=300, show_default=True
 )

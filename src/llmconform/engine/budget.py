@@ -15,7 +15,7 @@ tokens are an estimate: characters of the prompt-carrying fields divided by four
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from llmconform.engine.plan import (
     build_request,
     skip_reason,
 )
-from llmconform.engine.select import case_profiles, default_apis, selected
+from llmconform.engine.select import FilterError, case_profiles, default_apis, run_cases
 from llmconform.model import Case, Request
 
 CHARS_PER_TOKEN = 4  # a common rule of thumb for English text; only ever shown as an estimate
@@ -212,30 +212,6 @@ def case_budget(
     return _fold(case, names, costs, note=note)
 
 
-def keyword_matcher(keyword: str) -> Callable[[Case], bool]:
-    """Select cases like the run's `-k`: pytest's expression over the names of a case's item
-    (its id, its file group `llmconform/<file>`, the session `llmconform`), case-insensitive
-    substrings. An approximation of pytest's rules, which also match markers (cases have none).
-    """
-    # pytest's own parser, so the grammar (and/or/not, parentheses) is exactly the run's.
-    from _pytest.mark.expression import Expression
-
-    try:
-        expression = Expression.compile(keyword)
-    except SyntaxError as exc:  # ParseError in older pytest versions subclasses it too
-        raise BudgetError(f"invalid -k expression {keyword!r}: {exc}") from None
-
-    def matches(case: Case) -> bool:
-        names = [case.id.lower(), f"llmconform/{case.source}".lower(), "llmconform"]
-
-        def hit(sub: str, /, **_: object) -> bool:
-            return any(sub.lower() in name for name in names)
-
-        return expression.evaluate(hit)
-
-    return matches
-
-
 def plan_run(
     catalog: Catalog,
     *,
@@ -253,14 +229,18 @@ def plan_run(
 
     `target_kind` is "reference", "http", "asgi" or "replay"; `apis` None means the target's
     default families; `capabilities` None means the target's defaults (all for the reference,
-    the core set otherwise), as `run` without `--capability`. `keyword` is `-k` (approximate,
-    see `keyword_matcher`). `requests`/`warmup` are latency samples; `property_examples`
-    overrides the property cases' example counts. Raises `BudgetError` on a bad `-k`.
+    the core set otherwise), as `run` without `--capability`. `keyword` is `-k`, decided as
+    pytest does (`select.keyword_matcher`). `requests`/`warmup` are latency samples;
+    `property_examples` overrides the property cases' example counts. Raises `BudgetError` on
+    a bad `-k`.
     """
     apis = apis or default_apis(target_kind)
     if capabilities is None:
         capabilities = ALL_CAPABILITIES if target_kind == "reference" else CORE_CAPABILITIES
-    matches = keyword_matcher(keyword) if keyword else None
+    try:
+        chosen = run_cases(catalog, apis, profiles, keyword)
+    except FilterError as exc:
+        raise BudgetError(str(exc)) from None
     variables = Variables(model)
     settings = {"properties": {"examples": property_examples}} if property_examples else {}
     options = _Options(requests, warmup, settings)
@@ -268,9 +248,7 @@ def plan_run(
     skipped: list[tuple[str, str]] = []
     per_profile: dict[str, Totals] = {}
     total = Totals()
-    for case in catalog.cases.values():
-        if not selected(case, catalog, apis, profiles) or (matches and not matches(case)):
-            continue
+    for case in chosen:
         reason = skip_reason(case, capabilities)
         if reason is not None:
             skipped.append((case.id, reason))
@@ -289,5 +267,5 @@ def plan_run(
     elif target_kind != "reference":
         notes.append("plus 1 GET /models reachability probe (and 1 more without --model)")
     if keyword:
-        notes.append("-k is applied to case ids and file names, approximating pytest's rules")
+        notes.append("-k is applied to case ids, file names and marker names, as pytest does")
     return RunBudget(tuple(cases), per_profile, total, tuple(skipped), tuple(notes))

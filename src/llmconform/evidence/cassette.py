@@ -2,9 +2,9 @@
 
 Format: JSON Lines. The first line is a header (format, version, edition, catalog digest,
 target, model, run settings); each further line is one case: its id and its exchanges, each
-with the request as planned and the response as captured (status, headers, body chunks in
-base64 with their time offsets from the send). Offsets, not absolute clocks, so a replay
-reproduces every timing-derived figure exactly.
+with the request as planned (its JSON body in the key order it was sent in) and the response
+as captured (status, headers, body chunks in base64 with their time offsets from the send).
+Offsets, not absolute clocks, so a replay reproduces every timing-derived figure exactly.
 
 Secrets: requests are stored as planned, before the transport adds credentials, so no
 Authorization or x-api-key value is ever in them; response headers that can carry secrets
@@ -201,7 +201,11 @@ def _lines(
             "case_id": case_id,
             "exchanges": [encode_capture(c, secrets, redact_headers) for c in captures],
         }
-        yield json.dumps(row, sort_keys=True) + "\n"
+        # Not sort_keys: a request body is kept in the key order it was sent in (the executor
+        # serialises it in that order), so checks that quote it (property findings) read the
+        # same text from the cassette as from the live capture. encode_capture builds every
+        # other mapping in a fixed order, so the line stays deterministic.
+        yield json.dumps(row) + "\n"
 
 
 def dumps(

@@ -1,7 +1,9 @@
 """Recompute a run's verdicts from its cassette and compare them with its report (pure).
 
 Every difference is returned as one line a person can act on. An empty list means the
-report is exactly what the evidence and this edition's checks produce.
+report is exactly what the evidence and this edition's checks produce, over exactly the
+cases its recorded options select: a case left out of both the report and the cassette is a
+difference too, however consistent the rest looks.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from llmconform.catalog import Catalog
 from llmconform.engine.aggregate import build_report
 from llmconform.engine.evaluate import evaluate
 from llmconform.engine.plan import skip_reason
+from llmconform.engine.select import FilterError, run_cases
 from llmconform.engine.waivers import apply_waivers, waived_requirements
 from llmconform.evidence.cassette import Cassette
 from llmconform.model import CaseResult, Finding, Outcome, RunReport
@@ -41,6 +44,46 @@ def _compare_case(reported: CaseResult, recomputed: CaseResult) -> list[str]:
     return diffs
 
 
+def _selection_diffs(report: RunReport, catalog: Catalog) -> list[str]:
+    """The cases the report's own options select (APIs, claimed profiles, `-k`), derived by
+    the run's selection code, against the cases it lists: each one missing, extra or repeated.
+
+    Without this, removing a failing case from both the report and the cassette (and fixing
+    the hash and verdicts) would leave nothing to compare it with."""
+    opts: Mapping[str, Any] = report.info.options
+    apis = opts.get("apis")
+    if not isinstance(apis, list) or not apis:
+        return ["the report does not record the APIs it tested: its set of cases cannot be checked"]
+    keyword, claimed = opts.get("filter"), opts.get("profiles") or []
+    if not isinstance(keyword, str | None) or not isinstance(claimed, list):
+        return ["the report's filter or profiles are malformed: its set of cases cannot be checked"]
+    try:
+        expected = run_cases(catalog, apis, claimed, keyword)
+    except FilterError as exc:
+        return [f"the report's filter cannot be applied: {exc}"]
+    diffs: list[str] = []
+    reported = [c.case_id for c in report.cases]
+    seen: set[str] = set()
+    for case_id in reported:
+        if case_id in seen:
+            diffs.append(f"case {case_id} is in the report more than once")
+        seen.add(case_id)
+    expected_ids = {c.id for c in expected}
+    for case in expected:
+        if case.id not in seen:
+            diffs.append(
+                f"case {case.id} is missing from the report (the run's APIs, profiles and "
+                "filter select it)"
+            )
+    for case_id in sorted(seen - expected_ids):
+        if case_id in catalog.cases:  # an unknown id is reported as such below
+            diffs.append(
+                f"case {case_id} is in the report but the run's APIs, profiles and filter "
+                "do not select it"
+            )
+    return diffs
+
+
 def verify_report(
     report: RunReport,
     cassette: Cassette,
@@ -50,7 +93,9 @@ def verify_report(
     cassette_sha256: str | None = None,
     allow_filtered: bool = False,
 ) -> list[str]:
-    """Differences between `report` and what `cassette` yields under this edition's checks."""
+    """Differences between `report` and what `cassette` yields under this edition's checks,
+    over the cases the report's options select. `allow_filtered` accepts a `-k` run as the
+    partial run it is; its cases are still checked against its filter."""
     info = report.info
     opts: Mapping[str, Any] = info.options
     diffs: list[str] = []
@@ -79,6 +124,8 @@ def verify_report(
         )
     if not info.complete:
         diffs.append("the run is marked incomplete")
+    if opts.get("catalog_digest") == digest:  # another catalog selects other cases: said above
+        diffs += _selection_diffs(report, catalog)
 
     settings = cassette.header.get("settings") or {}
     capabilities = set(info.capabilities)
