@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from llmconform.model import Case, CheckRef, Level, Requirement
 
 _REQUIREMENT_KEYS = {"id", "level", "statement", "spec", "rationale", "profiles"}
 _CASE_KEYS = {"id", "title", "api", "steps", "checks", "requires", "scenario", "tags"}
-_FILE_KEYS = {"area", "api", "requirements", "cases"}
+_FILE_KEYS = {"area", "api", "requirements", "cases", "profiles"}
+_PROFILE_KEYS = {"apis"}
 
 
 class CatalogError(ValueError):
@@ -34,14 +35,22 @@ class Catalog:
 
     requirements: dict[str, Requirement]
     cases: dict[str, Case]
+    # A profile scoped to API families is judged on cases of those APIs only: a legacy
+    # /completions stream without [DONE] must not decertify chat streaming, though both
+    # report on the shared STREAM-003. Profiles not listed span every API (errors-and-auth).
+    profile_apis: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def digest(self) -> str:
-        """A stable SHA-256 over requirement and case definitions (the edition's fingerprint)."""
+        """A stable SHA-256 over requirement, case and profile definitions (the edition's
+        fingerprint)."""
+        content: dict[str, Any] = {
+            "requirements": [_req_key(r) for r in self.requirements.values()],
+            "cases": [_case_key(c) for c in self.cases.values()],
+        }
+        if self.profile_apis:  # absent from older editions' fingerprints, which had none
+            content["profile_apis"] = {k: sorted(v) for k, v in self.profile_apis.items()}
         payload = json.dumps(
-            {
-                "requirements": [_req_key(r) for r in self.requirements.values()],
-                "cases": [_case_key(c) for c in self.cases.values()],
-            },
+            content,
             sort_keys=True,
             separators=(",", ":"),
         )
@@ -85,7 +94,12 @@ def load_catalog(
         documents = load_documents(root, files)
     except UnparsableFile as exc:
         raise CatalogError(str(exc)) from exc
+    profile_apis: dict[str, frozenset[str]] = {}
     for rel, doc in documents:
+        for name, apis in _parse_profiles(doc, rel).items():
+            if name in profile_apis:
+                raise CatalogError(f"{rel}: profile {name!r} is scoped in another file too")
+            profile_apis[name] = apis
         for req in _parse_requirements(doc, rel):
             if req.id in requirements:
                 raise CatalogError(f"{rel}: duplicate requirement id {req.id}")
@@ -96,7 +110,41 @@ def load_catalog(
             cases[case.id] = case
     if known_checks is not None:
         _cross_check(cases.values(), requirements, known_checks)
-    return Catalog(requirements, cases)
+    _check_profile_scopes(profile_apis, requirements, cases)
+    return Catalog(requirements, cases, profile_apis)
+
+
+def _parse_profiles(doc: Any, rel: str) -> dict[str, frozenset[str]]:
+    raw = doc.get("profiles") if isinstance(doc, dict) else None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{rel}: 'profiles' must map profile names to {{apis: [...]}}")
+    out: dict[str, frozenset[str]] = {}
+    for name, spec in raw.items():
+        where = f"{rel}: profiles.{name}"
+        apis = _str_list(_mapping(spec, where, _PROFILE_KEYS).get("apis"), f"{where}.apis")
+        if not apis:
+            raise CatalogError(f"{where}: 'apis' must list at least one API")
+        out[str(name)] = frozenset(apis)
+    return out
+
+
+def _check_profile_scopes(
+    scopes: Mapping[str, frozenset[str]],
+    requirements: Mapping[str, Requirement],
+    cases: Mapping[str, Case],
+) -> None:
+    named = {p for r in requirements.values() for p in r.profiles}
+    apis = {c.api for c in cases.values()}
+    for name, scope in scopes.items():
+        if name not in named:
+            raise CatalogError(f"profile scope for {name!r}: no requirement names that profile")
+        unknown = sorted(scope - apis)
+        if unknown:
+            raise CatalogError(
+                f"profile scope for {name!r}: unknown API(s) {unknown}; known: {sorted(apis)}"
+            )
 
 
 def _mapping(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:

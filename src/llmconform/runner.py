@@ -225,6 +225,7 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         strict=request.strict,
         profiles=request.profiles or None,
         waived=waived_requirements(waiver_status),
+        profile_apis=plugin.catalog.profile_apis,
     )
 
 

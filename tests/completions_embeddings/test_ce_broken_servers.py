@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llmconform.model import Outcome
+from llmconform.model import Outcome, ProfileVerdict
 from llmconform.reference.app import create_app
 
 from broken_servers import DONE, BrokenApp, Fault
@@ -281,3 +281,42 @@ def test_a_400_for_an_optional_feature_is_unsupported_not_a_failure(
     assert outcomes(report, Outcome.UNSUPPORTED) == {case_id}
     assert outcomes(report, Outcome.FAIL) == set()
     assert outcomes(report, Outcome.WARN) == set()
+
+
+def _completions_streams_without_done(app: Any) -> Any:
+    """The reference, but legacy /completions streams (only) never send `data: [DONE]`."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/v1/completions"):
+            await app(scope, receive, send)
+            return
+
+        async def out(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                body = message.get("body", b"").replace(b"data: [DONE]\n\n", b"")
+                message = {**message, "body": body}
+            await send(message)
+
+        await app(scope, receive, out)
+
+    return wrapped
+
+
+def test_a_completions_fault_decertifies_completions_not_chat_streaming(
+    suite_run: RunAgainst,
+) -> None:
+    # STREAM-003 ([DONE]) is shared by chat and /completions streams; each profile is judged
+    # on its own API's cases, and claiming chat-streaming selects no /completions case.
+    app = _completions_streams_without_done(create_app(api_key=TEST_KEY))
+    report = suite_run(app)
+    assert outcomes(report, Outcome.FAIL) == COMPLETIONS_STREAMS
+    verdicts = {p.name: p for p in report.profiles}
+    assert verdicts["completions"].verdict is ProfileVerdict.NOT_CERTIFIED
+    assert "STREAM-003" in verdicts["completions"].failing
+    assert verdicts["chat-streaming"].verdict is ProfileVerdict.CERTIFIED
+    assert verdicts["chat-core"].verdict is ProfileVerdict.CERTIFIED
+    claimed = suite_run(app, profiles=("chat-streaming",))
+    assert claimed.cases and not [c for c in claimed.cases if c.api == "openai-completions"]
+    assert [(p.name, p.verdict) for p in claimed.profiles] == [
+        ("chat-streaming", ProfileVerdict.CERTIFIED)
+    ]

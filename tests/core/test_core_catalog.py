@@ -208,3 +208,38 @@ def test_every_openai_requirement_is_covered_by_a_case() -> None:
     covered.add(TRANSPORT_REQUIREMENT)  # the engine holds every exchange to it
     covered.add(RATE_REQUIREMENT)  # and every 429 it meets
     assert sorted(set(cat.requirements) - covered) == []
+
+
+def test_a_profile_can_be_scoped_to_apis(tmp_path: Path) -> None:
+    scoped = GOOD.replace(
+        "api: openai-chat\n", "api: openai-chat\nprofiles:\n  demo: {apis: [openai-chat]}\n", 1
+    )
+    cat = load_catalog(write(tmp_path, "demo.yaml", scoped), KNOWN)
+    assert cat.profile_apis == {"demo": frozenset({"openai-chat"})}
+    unscoped = load_catalog(write(tmp_path / "u", "demo.yaml", GOOD), KNOWN)
+    assert unscoped.profile_apis == {} and unscoped.digest() != cat.digest()
+
+
+@pytest.mark.parametrize(
+    ("block", "needle"),
+    [
+        ("profiles:\n  nobody: {apis: [openai-chat]}\n", "no requirement names that profile"),
+        ("profiles:\n  demo: {apis: [openai-chatt]}\n", "unknown API(s) ['openai-chatt']"),
+        ("profiles:\n  demo: {apis: []}\n", "at least one API"),
+        ("profiles:\n  demo: {api: [openai-chat]}\n", "unknown key(s) ['api']"),
+        ("profiles: [demo]\n", "'profiles' must map"),
+    ],
+)
+def test_a_bad_profile_scope_is_rejected(tmp_path: Path, block: str, needle: str) -> None:
+    with pytest.raises(CatalogError, match=re.escape(needle)):
+        load(tmp_path, GOOD.replace("api: openai-chat\n", "api: openai-chat\n" + block, 1))
+
+
+def test_a_profile_is_scoped_in_one_file_only(tmp_path: Path) -> None:
+    scoped = GOOD.replace(
+        "api: openai-chat\n", "api: openai-chat\nprofiles:\n  demo: {apis: [openai-chat]}\n", 1
+    )
+    write(tmp_path, "a.yaml", scoped)
+    other = "area: other\nprofiles:\n  demo: {apis: [openai-chat]}\n"
+    with pytest.raises(CatalogError, match="scoped in another file too"):
+        load_catalog(write(tmp_path, "b.yaml", other), KNOWN)

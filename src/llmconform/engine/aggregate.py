@@ -68,10 +68,18 @@ def build_report(
     strict: bool = False,
     profiles: Sequence[str] | None = None,
     waived: AbstractSet[str] = frozenset(),
+    profile_apis: Mapping[str, AbstractSet[str]] | None = None,
 ) -> RunReport:
-    """The run report renderers consume; `profiles` are the claimed ones (default: all)."""
+    """The run report renderers consume; `profiles` are the claimed ones (default: all).
+
+    A profile in `profile_apis` is judged on the requirement outcomes of its APIs' cases
+    only; the report's requirement table stays over every case."""
     counts = Counter(c.outcome.value for c in cases)
     req_results = tuple(requirement_results(cases, requirements))
+    scoped = {
+        name: requirement_results([c for c in cases if c.api in apis], requirements)
+        for name, apis in (profile_apis or {}).items()
+    }
     return RunReport(
         info=info,
         cases=tuple(cases),
@@ -79,7 +87,12 @@ def build_report(
         verdict=verdict(cases, info.complete),
         counts={o.value: counts.get(o.value, 0) for o in Outcome},
         profiles=judge_profiles(
-            req_results, strict=strict, complete=info.complete, only=profiles, waived=waived
+            req_results,
+            strict=strict,
+            complete=info.complete,
+            only=profiles,
+            waived=waived,
+            scoped=scoped,
         ),
     )
 

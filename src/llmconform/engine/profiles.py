@@ -10,7 +10,7 @@ A profile is the set of requirements that name it. Its verdict:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 from llmconform.model import Level, Outcome, ProfileResult, ProfileVerdict, RequirementResult
@@ -86,9 +86,13 @@ def judge_profiles(
     complete: bool = True,
     only: Sequence[str] | None = None,
     waived: AbstractSet[str] = frozenset(),
+    scoped: Mapping[str, Sequence[RequirementResult]] | None = None,
 ) -> tuple[ProfileResult, ...]:
-    """Verdicts for the claimed profiles (`only`), or for every profile."""
+    """Verdicts for the claimed profiles (`only`), or for every profile; a profile in
+    `scoped` is judged on those results (its own APIs' cases) instead of `results`."""
     names = list(only) if only else profile_names(results)
+    scoped = scoped or {}
     return tuple(
-        judge_profile(n, results, strict=strict, complete=complete, waived=waived) for n in names
+        judge_profile(n, scoped.get(n, results), strict=strict, complete=complete, waived=waived)
+        for n in names
     )

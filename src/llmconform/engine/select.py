@@ -27,9 +27,12 @@ class FilterError(ValueError):
 
 
 def case_profiles(case: Case, catalog: Catalog) -> set[str]:
-    """The profiles whose requirements a case's checks report on."""
+    """The profiles whose requirements a case's checks report on, minus those scoped to
+    other APIs (a /completions case checking STREAM-003 is not a chat-streaming case)."""
     reqs = {r for ref in case.checks for r in CHECKS[ref.name].requirements}
-    return {p for r in reqs if r in catalog.requirements for p in catalog.requirements[r].profiles}
+    named = {p for r in reqs if r in catalog.requirements for p in catalog.requirements[r].profiles}
+    scopes = catalog.profile_apis
+    return {p for p in named if p not in scopes or case.api in scopes[p]}
 
 
 def selected(case: Case, catalog: Catalog, apis: Iterable[str], claimed: Iterable[str]) -> bool:

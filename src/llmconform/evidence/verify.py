@@ -166,6 +166,7 @@ def verify_report(
         strict=bool(opts.get("strict")),
         profiles=list(opts.get("profiles") or []) or None,
         waived=waived_requirements(opts.get("waivers") or []),
+        profile_apis=catalog.profile_apis,
     )
     if rebuilt.verdict is not report.verdict:
         diffs.append(

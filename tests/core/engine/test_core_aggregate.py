@@ -213,3 +213,16 @@ def test_judge_profiles_defaults_to_every_profile_and_honours_only() -> None:
     assert verdicts == {"core": ProfileVerdict.CERTIFIED, "extra": ProfileVerdict.NOT_CERTIFIED}
     only = judge_profiles(results, only=["extra"])
     assert [p.name for p in only] == ["extra"]
+
+
+def test_a_scoped_profile_is_judged_on_its_own_apis_cases() -> None:
+    # A-1 is shared; "core" is scoped to openai-chat, "extra" spans every API.
+    other = CaseResult(
+        "o", "o", "openai-completions", Outcome.FAIL, (finding(A, Outcome.FAIL),), ("A-1",)
+    )
+    mine = case("m", Outcome.PASS, ("A-1", "B-1"))
+    report = build_report(info(), [mine, other], REQS, profile_apis={"core": {"openai-chat"}})
+    verdicts = {p.name: p for p in report.profiles}
+    assert verdicts["core"].verdict is ProfileVerdict.CERTIFIED
+    assert verdicts["extra"].failing == ("A-1",)  # unscoped: every case counts
+    assert by_id(list(report.requirements))["A-1"].outcome is Outcome.FAIL  # the table: all
