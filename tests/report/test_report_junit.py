@@ -175,3 +175,15 @@ def test_hostile_profile_name_stays_well_formed(build: Any) -> None:
     report = build.report((build.case("x"),), profiles=(build.profile('a"<&>\x00b'),))
     props = {p.get("name") for p in _parse(report).findall(".//property")}
     assert 'profile.a"<&>b' in props
+
+
+def test_an_incomplete_run_is_never_green(build: Any) -> None:
+    # Only finished cases are listed and all passed: without the extra error a dashboard
+    # would show an interrupted run as a clean one.
+    cases = (build.case("chat.basic"),)
+    partial = _parse(build.report(cases, verdict=Outcome.ERROR, complete=False))
+    assert partial.get("errors") == "1" and partial.get("tests") == "2"
+    error = _case(partial, "run.complete").find("error")
+    assert error is not None and "did not complete" in (error.get("message") or "")
+    whole = _parse(build.report(cases))
+    assert whole.get("errors") == "0" and not whole.findall(".//testcase[@name='run.complete']")

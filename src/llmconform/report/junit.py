@@ -35,6 +35,8 @@ def render_junit(report: RunReport) -> str:
             tally.add(case)
         tally.stamp(suite)
         totals.merge(tally)
+    if not report.info.complete:
+        totals.merge(_incomplete_suite(root, report))
     totals.stamp(root)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
@@ -92,6 +94,25 @@ def _add_properties(suite: ET.Element, report: RunReport) -> None:
     ]
     for name, value in values:
         ET.SubElement(props, "property", name=_attr(name), value=_attr(value))
+
+
+def _incomplete_suite(root: ET.Element, report: RunReport) -> _Tally:
+    """An interrupted run lists only the cases that finished, all of which may have passed;
+    a dashboard would show it green. One erroring testcase says the run is partial."""
+    suite = ET.SubElement(root, "testsuite", name="llmconform.run")
+    _add_properties(suite, report)
+    testcase = ET.SubElement(
+        suite, "testcase", classname="llmconform.run", name="run.complete", time="0.000"
+    )
+    why = (
+        "the run did not complete (interrupted, or stopped by --deadline): cases that had "
+        "not finished are not in this report, which certifies nothing"
+    )
+    ET.SubElement(testcase, "error", message=why, type="incomplete").text = why
+    tally = _Tally()
+    tally.tests = tally.errors = 1
+    tally.stamp(suite)
+    return tally
 
 
 def _add_case(suite: ET.Element, case: CaseResult, api: str) -> None:
