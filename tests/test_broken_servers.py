@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -127,6 +128,16 @@ def _error_to_detail(body: Any) -> Any:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return {"detail": body["error"]["message"]}
     return body
+
+
+def _stream_error_as_sse(
+    stream: bool, status: int, ctype: str, body: bytes
+) -> tuple[int, str, bytes]:
+    """A stream request's error sent as a 200 event stream: the error event, then [DONE]."""
+    if stream and status >= 400:
+        event = f"data: {json.dumps(json.loads(body))}\n\n{DONE}"
+        return 200, "text/event-stream", event.encode()
+    return status, ctype, body
 
 
 def _bare_model_list(body: Any) -> Any:
@@ -263,6 +274,21 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
         {"error.unknown_route"},
     ),
     (Fault("detail_error_bodies", body=_error_to_detail), ENVELOPE_CASES | PROP_INVALID, set()),
+    (
+        # FastAPI's {"detail": ...} sent with a 200: as bad as the OpenAI envelope with a 200.
+        Fault(
+            "detail_errors_as_200",
+            status=lambda s: 200 if s >= 400 else s,
+            body=_error_to_detail,
+        ),
+        ENVELOPE_CASES | PROP_INVALID,
+        {"error.unknown_route"},
+    ),
+    (
+        Fault("stream_errors_as_sse_200", response=_stream_error_as_sse),
+        {"error.invalid_stream_request", "error.unknown_model_stream"},
+        set(),
+    ),
     (
         Fault("server_error_on_invalid", status=lambda s: 500 if s == 400 else s),
         STRUCTURAL_400 | RANGE_400 | PROP_INVALID,

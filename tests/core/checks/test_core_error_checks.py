@@ -8,7 +8,7 @@ import pytest
 
 from llmconform.checks import Unverifiable
 
-from core_helpers import capture, completion, reqs, run_check
+from core_helpers import capture, chunk, completion, reqs, run_check, sse
 
 ENVELOPE = {
     "error": {
@@ -89,6 +89,40 @@ def test_envelope_error_body_behind_a_success_status() -> None:
     # A success body, or a body that is not JSON, is left to the status checks.
     assert envelope(completion(), status=200) == []
     assert envelope(b"<html>", status=200) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"detail": "Not Found"},  # FastAPI's default
+        {"detail": [{"loc": ["body", "model"], "msg": "field required"}]},  # its 422 shape
+        {"object": "error", "message": "bad", "type": "BadRequestError", "code": 400},  # vLLM's
+    ],
+)
+def test_envelope_any_error_shape_behind_a_success_status(body: Any) -> None:
+    # However the error is spelled, a 200 hides it from the SDKs: the MUST of ERR-001.
+    assert envelope(body, status=200) == ["ERR-001"]
+
+
+def test_envelope_error_event_in_a_success_stream() -> None:
+    # A stream request whose error comes back as a 200 event stream: the SDK iterates the
+    # stream and never raises.
+    body = sse({"error": {"message": "no such model", "type": "invalid_request_error"}})
+    issues = run_check("error.envelope", capture(body, status=200, stream=True))
+    assert reqs(issues) == ["ERR-001"]
+    assert "status 200" in issues[0].message
+    # Also when the server forgets the event-stream Content-Type, or sends `event: error`.
+    assert envelope(body, status=200, stream=True, content_type="text/plain") == ["ERR-001"]
+    named = b'event: error\ndata: {"detail": "Not Found"}\n\n'
+    assert envelope(named, status=200, stream=True) == ["ERR-001"]
+
+
+def test_envelope_success_stream_and_null_error_are_not_error_bodies() -> None:
+    ok = sse(chunk({"role": "assistant", "content": "Hi"}), chunk({}, finish_reason="stop"))
+    assert envelope(ok, status=200, stream=True) == []
+    # `"error": null` next to a result is a success (the request was accepted: ERR-003's
+    # finding when it should not have been), not an error sent with a 200.
+    assert envelope(completion(error=None), status=200) == []
 
 
 def test_envelope_needs_json_on_an_error_status() -> None:
