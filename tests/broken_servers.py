@@ -136,7 +136,8 @@ class BrokenApp:
             if self.fault.events is not None:
                 text = state["body"].decode()
                 events = [e + "\n\n" for e in text.split("\n\n") if e]
-                body = "".join(self.fault.events(events)).encode()
+                # surrogateescape: a fault writes a raw byte that is not UTF-8 as U+DC80+byte.
+                body = "".join(self.fault.events(events)).encode("utf-8", "surrogateescape")
                 await self._start(send, state, None)
                 await send({"type": "http.response.body", "body": body, "more_body": False})
                 return
@@ -163,6 +164,12 @@ def _header(message: Message, name: bytes) -> str:
         if key.lower() == name:
             return bytes(value).decode("latin-1")
     return ""
+
+
+def invalid_utf8_comment(events: list[str]) -> list[str]:
+    """The stream with a byte that is not UTF-8 (0xFF, in an SSE comment) before its events:
+    the events themselves still decode, only the encoding is broken."""
+    return [": \udcff\n\n", *events]
 
 
 # Importable apps for `--target asgi:broken_servers:NAME` in CLI tests.

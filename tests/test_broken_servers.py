@@ -10,7 +10,7 @@ import pytest
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.model import Outcome
 
-from broken_servers import DONE, BrokenApp, Fault
+from broken_servers import DONE, BrokenApp, Fault, invalid_utf8_comment
 from support import TEST_KEY, RunAgainst, outcomes
 
 STREAM_ALL = {
@@ -296,6 +296,12 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     ),
     (Fault("auth_not_enforced", api_key=False), {"auth.invalid_key", "auth.missing_key"}, set()),
     (Fault("model_list_not_an_object", body=_bare_model_list), {"models.list"}, set()),
+    (
+        # Only the cases that judge a stream's framing (STREAM-002) look at its encoding.
+        Fault("invalid_utf8_in_streams", events=invalid_utf8_comment),
+        {"stream.basic", "stream.include_usage", "stream.multi_turn"} | PROP_VALID,
+        set(),
+    ),
 ]
 
 

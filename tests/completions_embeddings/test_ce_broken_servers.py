@@ -11,7 +11,7 @@ import pytest
 from llmconform.model import Outcome
 from llmconform.reference.app import create_app
 
-from broken_servers import DONE, BrokenApp, Fault
+from broken_servers import DONE, BrokenApp, Fault, invalid_utf8_comment
 from support import TEST_KEY, RunAgainst, outcomes
 
 MINE = "completions or embeddings"
@@ -153,6 +153,7 @@ def _make_invalid_if(key: str) -> Any:
 
 # (fault, cases expected to FAIL, cases expected to WARN)
 CASES: list[tuple[Fault, set[str], set[str]]] = [
+    (Fault("invalid_utf8_in_streams", events=invalid_utf8_comment), {"completions.stream"}, set()),
     (
         Fault(
             "completion_object_is_chat",

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 
 from llmconform.apis import open_responses as sm
-from llmconform.checks.common import schema_issues
+from llmconform.checks.common import invalid_utf8, schema_issues
 from llmconform.checks.context import CheckContext, Exchange
 from llmconform.checks.registry import Issue, IssueKind, check
 
@@ -72,8 +72,10 @@ def content_type(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("responses.stream_events", "RESP-STREAM-002")
 def events_schema(ctx: CheckContext) -> Iterator[Issue]:
-    """Every event is a `data:` JSON object that matches the schema of its type."""
+    """The stream is UTF-8 and every event is a `data:` JSON object that matches the schema
+    of its type."""
     ex = ctx.primary
+    yield from invalid_utf8("RESP-STREAM-002", ex)
     if not ex.events:
         yield Issue("RESP-STREAM-002", "no server-sent event was received", exchange=ex.index)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -136,6 +137,19 @@ def test_http_json() -> None:
     assert reqs(run_check("http.json", wrong_type)) == ["HTTP-002"]
     with pytest.raises(Unverifiable, match="not JSON"):
         run_check("http.json", capture(b"{truncated"))
+
+
+def test_http_json_must_be_utf8() -> None:
+    # RFC 8259 §8.1: JSON between systems is UTF-8. json.loads(bytes) would guess UTF-16/32
+    # (with or without a BOM), which clients do not.
+    for encoding in ("utf-16", "utf-16-le", "utf-32"):
+        body = json.dumps(completion()).encode(encoding)
+        # UTF-16-LE of ASCII text is valid UTF-8 (NUL bytes), just not JSON.
+        with pytest.raises(Unverifiable, match="not JSON"):
+            run_check("http.json", capture(body))
+    # The policy before strict decoding is kept: a UTF-8 BOM is skipped.
+    bom = b"\xef\xbb\xbf" + json.dumps(completion()).encode()
+    assert run_check("http.json", capture(bom)) == []
 
 
 def test_models_list() -> None:

@@ -81,6 +81,21 @@ def test_framing_non_json_data_and_no_events() -> None:
     assert [i.message for i in empty] == ["no server-sent event was received"]
 
 
+def test_framing_invalid_utf8() -> None:
+    # json.dumps escapes non-ASCII, so the raw bytes are put in by hand. Valid multi-byte
+    # characters, cut by the 7-byte reads, pass.
+    escaped = sse(*good_stream("caf\u00e9 \u2713 \U0001f600"))
+    raw = escaped.replace(b"\\u00e9", "\u00e9".encode()).replace(b"\\u2713", "\u2713".encode())
+    assert "\u2713".encode() in raw
+    assert run_check("stream.framing", capture(raw, stream=True)) == []
+    # A Latin-1 byte in a content delta: SSE decoders turn it into U+FFFD, so clients get other
+    # text than was sent. The same bytes in a JSON body fail HTTP-002.
+    latin1 = escaped.replace(b"\\u00e9", b"\xe9")
+    issues = run_check("stream.framing", capture(latin1, stream=True))
+    assert reqs(issues) == ["STREAM-002"]
+    assert "not valid UTF-8" in issues[0].message
+
+
 def test_framing_unknown_fields_are_only_information() -> None:
     body = b"foo: bar\n" + sse(*good_stream())
     [issue] = run_check("stream.framing", capture(body, stream=True))
