@@ -236,8 +236,8 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     ),
     (
         Fault("usage_on_every_chunk", chunk=_every_chunk_usage),
-        set(),
         {"stream.include_usage", "stream.length_usage", "stream.n_choices_usage"},
+        set(),
     ),
     (
         Fault("usage_total_wrong", body=_usage(_bump_total), chunk=_usage(_bump_total)),

@@ -117,6 +117,11 @@ def _bump_total(body: dict[str, Any]) -> None:
         body["usage"]["total_tokens"] += 1
 
 
+def _usage_everywhere(chunk: dict[str, Any]) -> None:
+    if chunk.get("usage") is None:
+        chunk["usage"] = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+
+
 def _drop_logprob_offsets(body: dict[str, Any]) -> None:
     for choice in body.get("choices") or []:
         if isinstance(choice.get("logprobs"), dict):
@@ -197,6 +202,12 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
             "completions.n_choices",
             "completions.stream_usage",
         },
+        set(),
+    ),
+    (
+        # vLLM's continuous usage style: every chunk repeats the running usage.
+        Fault("completion_usage_on_every_chunk", chunk=_completion(_usage_everywhere)),
+        {"completions.stream_usage"},
         set(),
     ),
     (

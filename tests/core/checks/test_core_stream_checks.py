@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from llmconform.catalog import load_catalog
 from llmconform.checks import IssueKind
-from llmconform.model import BodyChunk
+from llmconform.engine.evaluate import evaluate
+from llmconform.model import BodyChunk, Case, CheckRef, Level, Outcome
 
 from core_helpers import T0, capture, chunk, good_stream, reqs, run_check, sse, stream_capture
 
@@ -227,6 +229,23 @@ def test_usage_chunk() -> None:
     everywhere = [{**c, "usage": USAGE} for c in good_stream()] + [chunk(choices=[], usage=USAGE)]
     assert reqs(run_check("stream.usage_chunk", stream_capture(*everywhere))) == [
         "STREAM-USAGE-002"
+    ]
+
+
+def test_usage_on_several_chunks_is_a_must_failure() -> None:
+    # STREAM-USAGE-001 (MUST) promises exactly one usage chunk; usage repeated on other chunks
+    # is the same promise broken, so it fails at the same level, in every profile that holds
+    # STREAM-USAGE-001 (completions streams too). OpenAI sends usage on one chunk only.
+    requirements = load_catalog().requirements
+    repeated, exactly_one = requirements["STREAM-USAGE-002"], requirements["STREAM-USAGE-001"]
+    assert repeated.level is Level.MUST
+    assert set(exactly_one.profiles) <= set(repeated.profiles)
+    cumulative = [{**c, "usage": USAGE} for c in good_stream()] + [chunk(choices=[], usage=USAGE)]
+    case = Case("t.usage", "t", "openai-chat", (), (CheckRef("stream.usage_chunk"),))
+    result = evaluate(case, [stream_capture(*cumulative)], requirements, "m")
+    assert result.outcome is Outcome.FAIL
+    assert [(f.requirement, f.outcome) for f in result.findings] == [
+        ("STREAM-USAGE-002", Outcome.FAIL)
     ]
 
 
