@@ -88,6 +88,15 @@ def _set(key: str, fn: Any) -> Any:
     return rewrite
 
 
+def _created_ms_with_models(body: Any) -> Any:
+    """`created` in milliseconds: on the body and on each model of a model list."""
+    _set("created", lambda c: c * 1000)(body)
+    data = body.get("data") if isinstance(body, dict) else None
+    for item in data if isinstance(data, list) else []:
+        _set("created", lambda c: c * 1000)(item)
+    return body
+
+
 def _usage(fn: Any) -> Any:
     def rewrite(value: Any) -> Any:
         if isinstance(value, dict) and isinstance(value.get("usage"), dict):
@@ -193,10 +202,10 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     (
         Fault(
             "created_in_ms",
-            body=_set("created", lambda c: c * 1000),
+            body=_created_ms_with_models,
             chunk=_set("created", lambda c: c * 1000),
         ),
-        {"chat.basic", "stream.basic"} | PROP_VALID,
+        {"chat.basic", "stream.basic", "models.list", "models.retrieve"} | PROP_VALID,
         set(),
     ),
     (

@@ -159,6 +159,20 @@ def test_models_list() -> None:
     assert bare and set(reqs(bare)) == {"MODELS-001"}
 
 
+def test_models_created_in_milliseconds() -> None:
+    # Same rule and level as chat (CHAT-002, MUST): datetime.fromtimestamp() fails on these.
+    in_ms = {**MODEL, "created": MODEL["created"] * 1000}
+    listing = {"object": "list", "data": [MODEL, in_ms, in_ms]}
+    [issue] = run_check("models.list", capture(listing))
+    assert (issue.requirement, issue.path) == ("CHAT-002", "$.data[1].created")
+    assert "milliseconds" in issue.message and "2 of 3" in issue.message
+    [issue] = run_check("models.retrieve", capture(in_ms), model="m")
+    assert (issue.requirement, issue.path) == ("CHAT-002", "$.created")
+    # A model's creation date is long past (or 0 when unknown): no CHAT-003 "about now" rule.
+    past = {"object": "list", "data": [{**MODEL, "created": 0}, {**MODEL, "created": 1}]}
+    assert run_check("models.list", capture(past)) == []
+
+
 def test_models_lists_model() -> None:
     assert run_check("models.lists_model", capture(MODEL_LIST), model="m") == []
     [issue] = run_check("models.lists_model", capture(MODEL_LIST), model="other")
