@@ -18,6 +18,8 @@ from llmconform.reference.app import create_app
 Message = MutableMapping[str, Any]
 JsonFn = Callable[[Any], Any]
 EventsFn = Callable[[list[str]], list[str]]
+# (stream requested, status, content type, body) -> the same, for a non-streamed response
+ResponseFn = Callable[[bool, int, str, bytes], tuple[int, str, bytes]]
 DONE = "data: [DONE]\n\n"
 
 
@@ -33,6 +35,7 @@ class Fault:
     chunk: JsonFn | None = None  # rewrites each streamed JSON chunk (return None to drop it)
     events: EventsFn | None = None  # rewrites the raw event texts of a whole stream
     api_key: bool = True  # whether the wrapped reference checks the API key
+    response: ResponseFn | None = None  # rewrites a whole non-streamed response, last
 
 
 class BrokenApp:
@@ -46,8 +49,9 @@ class BrokenApp:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
             return
-        receive = await self._rewrite_request(receive) if self.fault.request else receive
-        state: dict[str, Any] = {"start": None, "sse": False, "body": b"", "events": []}
+        state: dict[str, Any] = {"start": None, "sse": False, "body": b"", "stream": False}
+        if self.fault.request or self.fault.response:
+            receive = await self._rewrite_request(receive, state)
 
         async def out(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -64,7 +68,9 @@ class BrokenApp:
 
         await self.inner(scope, receive, out)
 
-    async def _rewrite_request(self, receive: Any) -> Callable[[], Awaitable[Message]]:
+    async def _rewrite_request(
+        self, receive: Any, state: dict[str, Any]
+    ) -> Callable[[], Awaitable[Message]]:
         chunks = []
         while True:
             msg = await receive()
@@ -74,7 +80,10 @@ class BrokenApp:
         raw = b"".join(chunks)
         # Not JSON, or too deeply nested to parse: forward as is.
         with contextlib.suppress(ValueError, RecursionError):
-            raw = json.dumps(self.fault.request(json.loads(raw))).encode()  # type: ignore[misc]
+            sent = json.loads(raw)
+            state["stream"] = isinstance(sent, dict) and sent.get("stream") is True
+            if self.fault.request:
+                raw = json.dumps(self.fault.request(sent)).encode()
         sent = False
 
         async def replay() -> Message:
@@ -127,7 +136,8 @@ class BrokenApp:
             if self.fault.events is not None:
                 text = state["body"].decode()
                 events = [e + "\n\n" for e in text.split("\n\n") if e]
-                body = "".join(self.fault.events(events)).encode()
+                # surrogateescape: a fault writes a raw byte that is not UTF-8 as U+DC80+byte.
+                body = "".join(self.fault.events(events)).encode("utf-8", "surrogateescape")
                 await self._start(send, state, None)
                 await send({"type": "http.response.body", "body": body, "more_body": False})
                 return
@@ -137,6 +147,14 @@ class BrokenApp:
         if self.fault.body and body:
             with contextlib.suppress(ValueError):  # not JSON: forward as is
                 body = json.dumps(self.fault.body(json.loads(body))).encode()
+        if self.fault.response:
+            start = state["start"]
+            status, ctype, body = self.fault.response(
+                state["stream"], start["status"], _header(start, b"content-type"), body
+            )
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-type"]
+            headers.append((b"content-type", ctype.encode()))
+            state["start"] = {**start, "status": status, "headers": headers}
         await self._start(send, state, len(body))
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -146,6 +164,12 @@ def _header(message: Message, name: bytes) -> str:
         if key.lower() == name:
             return bytes(value).decode("latin-1")
     return ""
+
+
+def invalid_utf8_comment(events: list[str]) -> list[str]:
+    """The stream with a byte that is not UTF-8 (0xFF, in an SSE comment) before its events:
+    the events themselves still decode, only the encoding is broken."""
+    return [": \udcff\n\n", *events]
 
 
 # Importable apps for `--target asgi:broken_servers:NAME` in CLI tests.

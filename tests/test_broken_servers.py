@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.model import Outcome
 
-from broken_servers import DONE, BrokenApp, Fault
+from broken_servers import DONE, BrokenApp, Fault, invalid_utf8_comment
 from support import TEST_KEY, RunAgainst, outcomes
 
 STREAM_ALL = {
@@ -87,6 +88,15 @@ def _set(key: str, fn: Any) -> Any:
     return rewrite
 
 
+def _created_ms_with_models(body: Any) -> Any:
+    """`created` in milliseconds: on the body and on each model of a model list."""
+    _set("created", lambda c: c * 1000)(body)
+    data = body.get("data") if isinstance(body, dict) else None
+    for item in data if isinstance(data, list) else []:
+        _set("created", lambda c: c * 1000)(item)
+    return body
+
+
 def _usage(fn: Any) -> Any:
     def rewrite(value: Any) -> Any:
         if isinstance(value, dict) and isinstance(value.get("usage"), dict):
@@ -127,6 +137,16 @@ def _error_to_detail(body: Any) -> Any:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return {"detail": body["error"]["message"]}
     return body
+
+
+def _stream_error_as_sse(
+    stream: bool, status: int, ctype: str, body: bytes
+) -> tuple[int, str, bytes]:
+    """A stream request's error sent as a 200 event stream: the error event, then [DONE]."""
+    if stream and status >= 400:
+        event = f"data: {json.dumps(json.loads(body))}\n\n{DONE}"
+        return 200, "text/event-stream", event.encode()
+    return status, ctype, body
 
 
 def _bare_model_list(body: Any) -> Any:
@@ -182,10 +202,10 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     (
         Fault(
             "created_in_ms",
-            body=_set("created", lambda c: c * 1000),
+            body=_created_ms_with_models,
             chunk=_set("created", lambda c: c * 1000),
         ),
-        {"chat.basic", "stream.basic"} | PROP_VALID,
+        {"chat.basic", "stream.basic", "models.list", "models.retrieve"} | PROP_VALID,
         set(),
     ),
     (
@@ -225,8 +245,8 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     ),
     (
         Fault("usage_on_every_chunk", chunk=_every_chunk_usage),
-        set(),
         {"stream.include_usage", "stream.length_usage", "stream.n_choices_usage"},
+        set(),
     ),
     (
         Fault("usage_total_wrong", body=_usage(_bump_total), chunk=_usage(_bump_total)),
@@ -264,12 +284,33 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     ),
     (Fault("detail_error_bodies", body=_error_to_detail), ENVELOPE_CASES | PROP_INVALID, set()),
     (
+        # FastAPI's {"detail": ...} sent with a 200: as bad as the OpenAI envelope with a 200.
+        Fault(
+            "detail_errors_as_200",
+            status=lambda s: 200 if s >= 400 else s,
+            body=_error_to_detail,
+        ),
+        ENVELOPE_CASES | PROP_INVALID,
+        {"error.unknown_route"},
+    ),
+    (
+        Fault("stream_errors_as_sse_200", response=_stream_error_as_sse),
+        {"error.invalid_stream_request", "error.unknown_model_stream"},
+        set(),
+    ),
+    (
         Fault("server_error_on_invalid", status=lambda s: 500 if s == 400 else s),
         STRUCTURAL_400 | RANGE_400 | PROP_INVALID,
         set(),
     ),
     (Fault("auth_not_enforced", api_key=False), {"auth.invalid_key", "auth.missing_key"}, set()),
     (Fault("model_list_not_an_object", body=_bare_model_list), {"models.list"}, set()),
+    (
+        # Only the cases that judge a stream's framing (STREAM-002) look at its encoding.
+        Fault("invalid_utf8_in_streams", events=invalid_utf8_comment),
+        {"stream.basic", "stream.include_usage", "stream.multi_turn"} | PROP_VALID,
+        set(),
+    ),
 ]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from llmconform.reference.app import create_app
 
-from broken_servers import BrokenApp, Fault
+from broken_servers import BrokenApp, Fault, invalid_utf8_comment
 
 Event = tuple[str | None, dict[str, Any]]
 
@@ -122,6 +122,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "stop_sequences_ignored": Fault("stop_sequences_ignored", request=_pop_stop_sequences),
     "openai_errors": Fault("openai_errors", body=_openai_error),
+    "invalid_utf8_in_streams": Fault("invalid_utf8_in_streams", events=invalid_utf8_comment),
 }
 
 

@@ -60,6 +60,7 @@ CASES: list[tuple[str, set[str], set[str]]] = [
         set(),
     ),
     ("openai_errors", set(), ERRORS_400 | ERRORS_404 | AUTH),
+    ("invalid_utf8_in_streams", STREAMS, set()),
 ]
 
 

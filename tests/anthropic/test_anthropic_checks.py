@@ -172,6 +172,27 @@ def test_stream_checks_map_rules_to_requirements() -> None:
     assert reqs(run("ant.stream_http", plain)) == ["ANT-STREAM-001"]
 
 
+def test_stream_framing_invalid_utf8() -> None:
+    start = {"type": "message_start", "message": message()}
+    block = {"type": "content_block_start", "index": 0, "content_block": text("")}
+    delta = {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "text_delta", "text": "caf\u00e9"},
+    }
+    good = sse(start, block, delta).replace("\\u00e9", "\u00e9")  # sent as raw UTF-8
+    assert run("ant.stream_framing", capture({"stream": True}, good, sse=True)) == []
+    raw = good.encode().replace("caf\u00e9".encode(), b"caf\xe9")  # Latin-1: not UTF-8
+    bad = Capture(
+        Request("POST", "/messages", json={"stream": True}, stream=True),
+        200,
+        (("content-type", "text/event-stream"),),
+        (BodyChunk(0, raw),),
+        0,
+    )
+    assert reqs(run("ant.stream_framing", bad)) == ["ANT-STREAM-002"]
+
+
 def test_round_trip_scenario_answers_the_tool_use_id() -> None:
     step = {
         "path": "/messages",

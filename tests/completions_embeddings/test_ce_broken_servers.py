@@ -11,7 +11,7 @@ import pytest
 from llmconform.model import Outcome, ProfileVerdict
 from llmconform.reference.app import create_app
 
-from broken_servers import DONE, BrokenApp, Fault
+from broken_servers import DONE, BrokenApp, Fault, invalid_utf8_comment
 from support import TEST_KEY, RunAgainst, outcomes
 
 MINE = "completions or embeddings"
@@ -117,6 +117,11 @@ def _bump_total(body: dict[str, Any]) -> None:
         body["usage"]["total_tokens"] += 1
 
 
+def _usage_everywhere(chunk: dict[str, Any]) -> None:
+    if chunk.get("usage") is None:
+        chunk["usage"] = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+
+
 def _drop_logprob_offsets(body: dict[str, Any]) -> None:
     for choice in body.get("choices") or []:
         if isinstance(choice.get("logprobs"), dict):
@@ -153,6 +158,7 @@ def _make_invalid_if(key: str) -> Any:
 
 # (fault, cases expected to FAIL, cases expected to WARN)
 CASES: list[tuple[Fault, set[str], set[str]]] = [
+    (Fault("invalid_utf8_in_streams", events=invalid_utf8_comment), {"completions.stream"}, set()),
     (
         Fault(
             "completion_object_is_chat",
@@ -196,6 +202,12 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
             "completions.n_choices",
             "completions.stream_usage",
         },
+        set(),
+    ),
+    (
+        # vLLM's continuous usage style: every chunk repeats the running usage.
+        Fault("completion_usage_on_every_chunk", chunk=_completion(_usage_everywhere)),
+        {"completions.stream_usage"},
         set(),
     ),
     (

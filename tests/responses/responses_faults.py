@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from broken_servers import Fault
+from broken_servers import Fault, invalid_utf8_comment
 
 Event = tuple[str | None, Any]
 TERMINAL = ("response.completed", "response.failed", "response.incomplete")
@@ -214,6 +214,7 @@ FAULTS: list[tuple[Fault, set[str], set[str]]] = [
         set(),
     ),
     (Fault("no_done_marker", events=on_events(_drop_done_marker)), set(), set()),
+    (Fault("invalid_utf8_in_streams", events=invalid_utf8_comment), STREAMS, set()),
     (
         Fault(
             "sse_as_text_plain", content_type=lambda c: "text/plain" if "event-stream" in c else c

@@ -226,3 +226,27 @@ def test_stream_checks_on_a_terminal_only_stream() -> None:
     assert run("responses.message", cap) == []  # reads the terminal event's response
     plain = capture(body, {"stream": True}, ctype="text/plain", stream=True)
     assert reqs(run("responses.stream_content_type", plain)) == {"RESP-STREAM-001"}
+
+
+def test_stream_events_invalid_utf8() -> None:
+    final = response()
+    body = sse(
+        [
+            {
+                "type": "response.created",
+                "response": {**final, "status": "in_progress", "output": []},
+            },
+            {"type": "response.completed", "response": final},
+        ]
+    )
+    ok = capture(body, {"stream": True}, ctype="text/event-stream", stream=True)
+    assert run("responses.stream_events", ok) == []
+    # One byte that is not UTF-8 inside a JSON string of the first event.
+    bad_body = body.replace(b'"response.created"', b'"response.created", "x": "\xff"', 1)
+    bad = capture(bad_body, {"stream": True}, ctype="text/event-stream", stream=True)
+    assert reqs(run("responses.stream_events", bad)) == {"RESP-STREAM-002"}
+
+
+def test_json_body_must_be_utf8() -> None:
+    with pytest.raises(Unverifiable, match="'utf-8' codec"):
+        run("responses.json", capture(json.dumps(response()).encode("utf-16")))

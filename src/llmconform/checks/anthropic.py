@@ -13,7 +13,13 @@ from typing import Any
 
 # jsonschema ships no type hints (see schema_validation).
 from llmconform.apis.anthropic_messages import FoldedStream, Rule, fold_stream, text_of
-from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
+from llmconform.checks.common import (
+    excerpt,
+    invalid_utf8,
+    not_client_error,
+    schema_issues,
+    unexpected_status,
+)
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import Issue, check
 
@@ -212,9 +218,10 @@ def stream_http(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("ant.stream_framing", "ANT-STREAM-002")
 def stream_framing(ctx: CheckContext) -> Iterator[Issue]:
-    """Events are well-framed SSE whose data is a JSON object with a `type`."""
+    """Events are well-framed UTF-8 SSE whose data is a JSON object with a `type`."""
     ex = ctx.primary
     obs = ex.sse_observations
+    yield from invalid_utf8("ANT-STREAM-002", ex)
     if obs.json_like_lines or obs.lines_without_colon:
         yield Issue(
             "ANT-STREAM-002",

@@ -29,11 +29,16 @@ def schema(ctx: CheckContext) -> Iterator[Issue]:
     yield from schema_issues(ex.json, "openai/chat.completion", "CHAT-001", ex.index)
 
 
+def in_milliseconds(created: object) -> bool:
+    """Whether a `created` integer is milliseconds (or worse) rather than Unix seconds."""
+    return isinstance(created, int) and not isinstance(created, bool) and created >= _MS_THRESHOLD
+
+
 def created_issues(created: object, sent_at: float, where: str, exchange: int) -> Iterator[Issue]:
     """`created` must be Unix seconds (CHAT-002) and should be about now (CHAT-003)."""
     if not isinstance(created, int) or isinstance(created, bool):
         return  # the schema check reports the type
-    if created >= _MS_THRESHOLD:
+    if in_milliseconds(created):
         yield Issue(
             "CHAT-002",
             f"created={created} looks like milliseconds, not Unix seconds",

@@ -32,6 +32,19 @@ def schema_issues(
         yield Issue(requirement, f"{schema}: {more} more schema error(s)", prefix or "$", exchange)
 
 
+def invalid_utf8(requirement: str, ex: Exchange) -> Iterator[Issue]:
+    """An issue when an event stream's bytes are not UTF-8 (shared by every API's framing
+    check). Event streams are UTF-8 only; decoders replace bad bytes with U+FFFD, so clients
+    silently get other text than was sent, where the same bytes in a JSON body fail to parse."""
+    if ex.sse_observations.invalid_utf8:
+        yield Issue(
+            requirement,
+            "the event stream is not valid UTF-8; clients decode the bad bytes as U+FFFD "
+            "and read other text than was sent",
+            exchange=ex.index,
+        )
+
+
 def requested_n(ex: Exchange) -> int:
     """The `n` the request asked for (default 1)."""
     body = ex.request_json

@@ -55,7 +55,9 @@ class Exchange:
         """The response body parsed as JSON; raises Unverifiable when it is not JSON."""
         body = self.capture.body
         try:
-            return json.loads(body)
+            # Strictly UTF-8 (RFC 8259 §8.1): json.loads(bytes) would also guess UTF-16 and
+            # UTF-32, which clients do not. A leading UTF-8 BOM stays tolerated, as it was.
+            return json.loads(body.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             excerpt = body[:80].decode("utf-8", "replace")
             raise Unverifiable(

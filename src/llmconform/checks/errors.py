@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
-from llmconform.checks.context import CheckContext, Unverifiable
+from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import Issue, check
 
 
@@ -47,19 +47,17 @@ def status(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("error.envelope", "ERR-005", "ERR-006", "ERR-001")
 def envelope(ctx: CheckContext) -> Iterator[Issue]:
-    """An error status carries `{"error": {"message", "type", "param", "code"}}` as JSON."""
+    """An error status carries `{"error": {"message", "type", "param", "code"}}` as JSON; an
+    error of any common shape behind a success status (a body or a stream event) is ERR-001."""
     ex = ctx.primary
     if ex.status is None or ex.status < 400:
         # No error status. An error body behind a success status is the worst case: clients
-        # parse it as a result. Anything else is left to the status checks.
-        try:
-            body = ex.json
-        except Unverifiable:
-            return
-        if isinstance(body, dict) and "error" in body:
-            yield Issue(
-                "ERR-001", f"an error body was sent with status {ex.status}", "$.error", ex.index
-            )
+        # parse it as a result, or iterate a stream that never raises. That breaks ERR-001's
+        # "never 2xx" whatever the error's shape; anything else is left to the status checks.
+        hidden = _hidden_error(ex)
+        if hidden is not None:
+            path, what = hidden
+            yield Issue("ERR-001", f"{what} was sent with status {ex.status}", path, ex.index)
         return
     if ex.content_type != "application/json":
         yield Issue(
@@ -91,6 +89,40 @@ def envelope(ctx: CheckContext) -> Iterator[Issue]:
                 "$.error",
                 ex.index,
             )
+
+
+def _error_key(value: object) -> str | None:
+    """The JSON path of the error in `value` when it is an error body in a common shape: the
+    OpenAI/Anthropic `{"error": …}`, FastAPI's `{"detail": …}`, vLLM's flat
+    `{"object": "error", …}`. None for anything else (a result, `"error": null`)."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("error") is not None:
+        return "$.error"
+    # Every OpenAI result object names its `object`; a `detail` without one is a framework's
+    # error body.
+    if "detail" in value and "object" not in value:
+        return "$.detail"
+    if value.get("object") == "error":
+        return "$"
+    return None
+
+
+def _hidden_error(ex: Exchange) -> tuple[str, str] | None:
+    """(path, description) of an error inside a response whose status claims success: the
+    JSON body itself, or an event of a stream (whatever its Content-Type says)."""
+    try:
+        body = ex.json
+    except Unverifiable:
+        pass  # not one JSON document: maybe an event stream
+    else:
+        key = _error_key(body)
+        return None if key is None else (key, "an error body")
+    for p in ex.payloads:
+        key = _error_key(p.value)
+        if key is not None:
+            return f"event[{p.event_index}]{key.removeprefix('$')}", "an error event"
+    return None
 
 
 @check("auth.rejected", "AUTH-001")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from llmconform.apis import open_responses as sm
 from llmconform.apis.open_responses_machine import analyze
-from llmconform.checks.common import schema_issues
+from llmconform.checks.common import invalid_utf8, schema_issues
 from llmconform.checks.context import CheckContext, Exchange
 from llmconform.checks.registry import Issue, IssueKind, check
 
@@ -74,8 +74,10 @@ def content_type(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("responses.stream_events", "RESP-STREAM-002")
 def events_schema(ctx: CheckContext) -> Iterator[Issue]:
-    """Every event is a `data:` JSON object that matches the schema of its type."""
+    """The stream is UTF-8 and every event is a `data:` JSON object that matches the schema
+    of its type."""
     ex = ctx.primary
+    yield from invalid_utf8("RESP-STREAM-002", ex)
     if not ex.events:
         yield Issue("RESP-STREAM-002", "no server-sent event was received", exchange=ex.index)
         return

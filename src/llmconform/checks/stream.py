@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from llmconform.checks.chat import created_issues
-from llmconform.checks.common import excerpt, schema_issues
+from llmconform.checks.common import excerpt, invalid_utf8, schema_issues
 from llmconform.checks.context import CheckContext, Exchange
 from llmconform.checks.registry import Issue, IssueKind, check
 
@@ -68,9 +68,11 @@ def content_type(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("stream.framing", "STREAM-002")
 def framing(ctx: CheckContext) -> Iterator[Issue]:
-    """Every payload is a `data:` field and every event ends with a blank line."""
+    """The stream is UTF-8, every payload is a `data:` field and every event ends with a blank
+    line."""
     ex = ctx.primary
     obs = ex.sse_observations
+    yield from invalid_utf8("STREAM-002", ex)
     if obs.json_like_lines:
         yield Issue(
             "STREAM-002",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from llmconform.checks import Unverifiable
 
-from core_helpers import capture, completion, reqs, run_check
+from core_helpers import capture, chunk, completion, reqs, run_check, sse
 
 ENVELOPE = {
     "error": {
@@ -91,6 +92,40 @@ def test_envelope_error_body_behind_a_success_status() -> None:
     assert envelope(b"<html>", status=200) == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"detail": "Not Found"},  # FastAPI's default
+        {"detail": [{"loc": ["body", "model"], "msg": "field required"}]},  # its 422 shape
+        {"object": "error", "message": "bad", "type": "BadRequestError", "code": 400},  # vLLM's
+    ],
+)
+def test_envelope_any_error_shape_behind_a_success_status(body: Any) -> None:
+    # However the error is spelled, a 200 hides it from the SDKs: the MUST of ERR-001.
+    assert envelope(body, status=200) == ["ERR-001"]
+
+
+def test_envelope_error_event_in_a_success_stream() -> None:
+    # A stream request whose error comes back as a 200 event stream: the SDK iterates the
+    # stream and never raises.
+    body = sse({"error": {"message": "no such model", "type": "invalid_request_error"}})
+    issues = run_check("error.envelope", capture(body, status=200, stream=True))
+    assert reqs(issues) == ["ERR-001"]
+    assert "status 200" in issues[0].message
+    # Also when the server forgets the event-stream Content-Type, or sends `event: error`.
+    assert envelope(body, status=200, stream=True, content_type="text/plain") == ["ERR-001"]
+    named = b'event: error\ndata: {"detail": "Not Found"}\n\n'
+    assert envelope(named, status=200, stream=True) == ["ERR-001"]
+
+
+def test_envelope_success_stream_and_null_error_are_not_error_bodies() -> None:
+    ok = sse(chunk({"role": "assistant", "content": "Hi"}), chunk({}, finish_reason="stop"))
+    assert envelope(ok, status=200, stream=True) == []
+    # `"error": null` next to a result is a success (the request was accepted: ERR-003's
+    # finding when it should not have been), not an error sent with a 200.
+    assert envelope(completion(error=None), status=200) == []
+
+
 def test_envelope_needs_json_on_an_error_status() -> None:
     with pytest.raises(Unverifiable):
         run_check("error.envelope", capture(b"Internal Server Error", status=500))
@@ -104,11 +139,38 @@ def test_http_json() -> None:
         run_check("http.json", capture(b"{truncated"))
 
 
+def test_http_json_must_be_utf8() -> None:
+    # RFC 8259 §8.1: JSON between systems is UTF-8. json.loads(bytes) would guess UTF-16/32
+    # (with or without a BOM), which clients do not.
+    for encoding in ("utf-16", "utf-16-le", "utf-32"):
+        body = json.dumps(completion()).encode(encoding)
+        # UTF-16-LE of ASCII text is valid UTF-8 (NUL bytes), just not JSON.
+        with pytest.raises(Unverifiable, match="not JSON"):
+            run_check("http.json", capture(body))
+    # The policy before strict decoding is kept: a UTF-8 BOM is skipped.
+    bom = b"\xef\xbb\xbf" + json.dumps(completion()).encode()
+    assert run_check("http.json", capture(bom)) == []
+
+
 def test_models_list() -> None:
     assert run_check("models.list", capture(MODEL_LIST)) == []
     assert reqs(run_check("models.list", capture(MODEL_LIST, status=404))) == ["MODELS-001"]
     bare = run_check("models.list", capture([MODEL]))
     assert bare and set(reqs(bare)) == {"MODELS-001"}
+
+
+def test_models_created_in_milliseconds() -> None:
+    # Same rule and level as chat (CHAT-002, MUST): datetime.fromtimestamp() fails on these.
+    in_ms = {**MODEL, "created": MODEL["created"] * 1000}
+    listing = {"object": "list", "data": [MODEL, in_ms, in_ms]}
+    [issue] = run_check("models.list", capture(listing))
+    assert (issue.requirement, issue.path) == ("CHAT-002", "$.data[1].created")
+    assert "milliseconds" in issue.message and "2 of 3" in issue.message
+    [issue] = run_check("models.retrieve", capture(in_ms), model="m")
+    assert (issue.requirement, issue.path) == ("CHAT-002", "$.created")
+    # A model's creation date is long past (or 0 when unknown): no CHAT-003 "about now" rule.
+    past = {"object": "list", "data": [{**MODEL, "created": 0}, {**MODEL, "created": 1}]}
+    assert run_check("models.list", capture(past)) == []
 
 
 def test_models_lists_model() -> None:

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from llmconform.catalog import load_catalog
 from llmconform.checks import IssueKind
-from llmconform.model import BodyChunk
+from llmconform.engine.evaluate import evaluate
+from llmconform.model import BodyChunk, Case, CheckRef, Level, Outcome
 
 from core_helpers import T0, capture, chunk, good_stream, reqs, run_check, sse, stream_capture
 
@@ -79,6 +81,21 @@ def test_framing_non_json_data_and_no_events() -> None:
     assert "'not json'" in issue.message
     empty = run_check("stream.framing", capture(b"", stream=True))
     assert [i.message for i in empty] == ["no server-sent event was received"]
+
+
+def test_framing_invalid_utf8() -> None:
+    # json.dumps escapes non-ASCII, so the raw bytes are put in by hand. Valid multi-byte
+    # characters, cut by the 7-byte reads, pass.
+    escaped = sse(*good_stream("caf\u00e9 \u2713 \U0001f600"))
+    raw = escaped.replace(b"\\u00e9", "\u00e9".encode()).replace(b"\\u2713", "\u2713".encode())
+    assert "\u2713".encode() in raw
+    assert run_check("stream.framing", capture(raw, stream=True)) == []
+    # A Latin-1 byte in a content delta: SSE decoders turn it into U+FFFD, so clients get other
+    # text than was sent. The same bytes in a JSON body fail HTTP-002.
+    latin1 = escaped.replace(b"\\u00e9", b"\xe9")
+    issues = run_check("stream.framing", capture(latin1, stream=True))
+    assert reqs(issues) == ["STREAM-002"]
+    assert "not valid UTF-8" in issues[0].message
 
 
 def test_framing_unknown_fields_are_only_information() -> None:
@@ -212,6 +229,23 @@ def test_usage_chunk() -> None:
     everywhere = [{**c, "usage": USAGE} for c in good_stream()] + [chunk(choices=[], usage=USAGE)]
     assert reqs(run_check("stream.usage_chunk", stream_capture(*everywhere))) == [
         "STREAM-USAGE-002"
+    ]
+
+
+def test_usage_on_several_chunks_is_a_must_failure() -> None:
+    # STREAM-USAGE-001 (MUST) promises exactly one usage chunk; usage repeated on other chunks
+    # is the same promise broken, so it fails at the same level, in every profile that holds
+    # STREAM-USAGE-001 (completions streams too). OpenAI sends usage on one chunk only.
+    requirements = load_catalog().requirements
+    repeated, exactly_one = requirements["STREAM-USAGE-002"], requirements["STREAM-USAGE-001"]
+    assert repeated.level is Level.MUST
+    assert set(exactly_one.profiles) <= set(repeated.profiles)
+    cumulative = [{**c, "usage": USAGE} for c in good_stream()] + [chunk(choices=[], usage=USAGE)]
+    case = Case("t.usage", "t", "openai-chat", (), (CheckRef("stream.usage_chunk"),))
+    result = evaluate(case, [stream_capture(*cumulative)], requirements, "m")
+    assert result.outcome is Outcome.FAIL
+    assert [(f.requirement, f.outcome) for f in result.findings] == [
+        ("STREAM-USAGE-002", Outcome.FAIL)
     ]
 
 
