@@ -164,18 +164,31 @@ def discover_model(
         verify = tls_verify(verify_tls)
         with httpx.Client(timeout=timeout_s, verify=verify, trust_env=False) as client:
             response = client.get(url, headers=headers)
-    except httpx.HTTPError as exc:
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
         raise TargetUnreachable(
             f"cannot reach the target: {type(exc).__name__}: {_redact(str(exc), api_key)}; "
             "is the server running and the --target URL right (it should end in /v1)?"
         ) from None
+    except httpx.HTTPError as exc:
+        # Connected, but the answer broke off or never came: the target is up and broken.
+        raise TargetUnreachable(
+            f"the target accepted the connection but GET /models failed: {type(exc).__name__}: "
+            f"{_redact(str(exc), api_key)}; pass --model NAME to skip the model lookup"
+        ) from None
+    status = response.status_code
+    if status != 200:
+        hint = " (the key was refused: set LLMCONFORM_API_KEY)" if status in (401, 403) else ""
+        raise TargetError(
+            f"no --model given, and GET /models answered with status {status}{hint}, so no "
+            "model could be chosen; pass --model NAME"
+        )
     try:
         data = response.json()["data"]
         model = data[0]["id"]
     except (ValueError, KeyError, IndexError, TypeError):
         raise TargetError(
-            f"no --model given and GET /models (status {response.status_code}) "
-            "listed none; pass --model NAME"
+            "no --model given, and GET /models listed no model (expected "
+            '{"data": [{"id": …}, …]}); pass --model NAME'
         ) from None
     if not isinstance(model, str):
         raise TargetError("GET /models listed a model without a string id; pass --model NAME")
@@ -183,4 +196,6 @@ def discover_model(
 
 
 def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "[REDACTED]") if secret else text
+    from llmconform.engine.redaction import redact  # its JSON- and URL-encoded forms too
+
+    return redact(text, secret)
