@@ -102,3 +102,21 @@ def test_an_interrupt_before_the_report_exits_130_with_a_line(
     result = CliRunner().invoke(main, ["run", "-q"])
     assert result.exit_code == 130
     assert "interrupted again before the report was written" in result.output
+
+
+def test_a_reader_that_leaves_early_does_not_change_the_exit_code(tmp_path: Path) -> None:
+    # `llmconform run | head -1`: rich's default answer to the broken pipe was exit 1, which
+    # CI reads as "conformance failures".
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmconform", "run", "-k", "chat.basic", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()  # the header, printed before any exchange
+    proc.stdout.close()  # the reader leaves before the summary is printed
+    errors = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, errors
+    assert "Traceback" not in errors and "BrokenPipe" not in errors
+    assert json.loads((tmp_path / "report.json").read_text())["verdict"] == "pass"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from typing import NoReturn
 
@@ -16,6 +18,22 @@ EXIT_COULD_NOT_RUN = 3
 EXIT_INTERRUPTED = 130  # a second Ctrl-C: stopped before a report was written (128 + SIGINT)
 
 err_console = Console(stderr=True)
+
+
+class PipeConsole(Console):
+    """A console whose reader may leave early (`llmconform run | head`).
+
+    rich answers a broken pipe with SystemExit(1), which reads as "conformance failures"
+    in CI; this one drops the rest of the output and raises BrokenPipeError, so the command
+    can finish with its own exit code (the reports are already written by then).
+    """
+
+    def on_broken_pipe(self) -> None:
+        """Stop writing; stdout points at /dev/null so the exit-time flush cannot fail."""
+        self.quiet = True
+        with contextlib.suppress(OSError, ValueError):  # no real stdout (a test capture)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise BrokenPipeError
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -17,7 +17,13 @@ from rich.console import Console
 
 from llmconform.catalog import load_catalog
 from llmconform.checks import known_checks
-from llmconform.cli_common import EXIT_COULD_NOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, fail
+from llmconform.cli_common import (
+    EXIT_COULD_NOT_RUN,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    PipeConsole,
+    fail,
+)
 from llmconform.config import DEFAULT_NAME, STARTER
 from llmconform.engine.budget import BudgetError, plan_run
 from llmconform.engine.executor import Limits
@@ -162,7 +168,7 @@ def run_command(
         _dry_run(request, model)
         return
     try:
-        code = run_suite(request, Console(stderr=json_out))
+        code = run_suite(request, PipeConsole(stderr=json_out))
     except (TargetError, RunUsageError) as exc:
         fail(str(exc), EXIT_USAGE)
     except TargetUnreachable as exc:

@@ -276,16 +276,33 @@ def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = Non
     for w in report.info.options.get("waivers") or []:
         if w.get("status") == "expired":
             notes.append(f"waiver for {w['requirement']} expired on {w['expires']}: ignored")
+    # `llmconform run | head`: the reader may leave (cli_common.PipeConsole then points
+    # stdout at /dev/null). The reports are written; the exit code stays the run's.
+    with contextlib.suppress(BrokenPipeError):
+        _tell(request, report, paths, notes, code, console, stdout or sys.stdout)
+    return code
+
+
+def _tell(
+    request: RunRequest,
+    report: RunReport,
+    paths: dict[str, list[Path]],
+    notes: list[str],
+    code: int,
+    console: Console,
+    stdout: TextIO,
+) -> None:
+    """What the run prints: the JSON report, the verdict line or the full summary."""
     if request.json_out:
-        (stdout or sys.stdout).write(dumps(report))
+        stdout.write(dumps(report))
         for note in notes:
             console.print(escape(note), highlight=False, soft_wrap=True)
-        return code
+        return
     if request.quiet:
         console.print(
             f"{verdict_label(report)}: {summary_line(report)}", highlight=False, soft_wrap=True
         )
-        return code
+        return
     render_terminal(report, console, verbose=request.verbose)
     for fmt, written in paths.items():
         more = f" (+{len(written) - 1} per-profile files)" if len(written) > 1 else ""
@@ -299,7 +316,6 @@ def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = Non
         console.print("[yellow]The run was interrupted: the report is partial.[/]")
     if report.counts.get(Outcome.ERROR.value):
         console.print("[yellow]Some cases could not be run (error): see the report.[/]")
-    return code
 
 
 def with_report_folder(request: RunRequest) -> RunRequest:
