@@ -211,3 +211,11 @@ def test_runs_started_in_the_same_second_keep_their_own_folders(
     # An explicit --out is used as given, existing or not.
     given = with_report_folder(RunRequest(out_dir=Path("reports") / stamp))
     assert given.out_dir == Path("reports") / stamp
+
+
+def test_a_bad_filter_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    result = invoke("run", "-k", "stream and", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "invalid -k expression" in result.output
+    assert "Wrong expression" not in result.output  # pytest's own line, beside ours
+    assert not (tmp_path / "out").exists()  # no run: no report folder either

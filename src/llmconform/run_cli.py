@@ -23,11 +23,13 @@ from llmconform.cli_common import (
     EXIT_USAGE,
     PipeConsole,
     fail,
+    packaged_catalog,
 )
 from llmconform.config import DEFAULT_NAME, STARTER
 from llmconform.engine.budget import BudgetError, plan_run
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
+from llmconform.engine.select import FilterError, keyword_matcher
 from llmconform.engine.waivers import load_baseline
 from llmconform.metrics.latency import PRESETS
 from llmconform.plan_cli import show_plan, target_kind
@@ -167,6 +169,13 @@ def run_command(
     if dry_run:
         _dry_run(request, model)
         return
+    if keyword and keyword.strip():
+        # Checked before anything starts, with pytest's own parser (the run's pytest would
+        # otherwise print its own error line beside ours).
+        try:
+            keyword_matcher(keyword, packaged_catalog())
+        except FilterError as exc:
+            fail(f"{exc}; use case ids joined with and/or/not, e.g. 'stream and not n_choices'")
     try:
         code = run_suite(request, PipeConsole(stderr=json_out))
     except (TargetError, RunUsageError) as exc:
