@@ -116,9 +116,15 @@ def evaluate(
     metrics: dict[str, Any] = {}
     for ex in exchanges:
         if ex.capture.error or ex.capture.truncated:
-            why = ex.capture.error or "the response exceeded the size limit and was cut"
-            if not 300 <= (ex.status or 0) < 400:  # a redirect message already says what it is
-                why = f"response broke off: {why}"
+            if ex.capture.error:
+                why = ex.capture.error
+                if not 300 <= (ex.status or 0) < 400:  # a redirect's message says what it is
+                    why = f"response broke off: {why}"
+            else:
+                why = (
+                    "the body exceeded the size limit (--max-body-mb) and was cut: an unbounded "
+                    "answer to this request; raise the limit if such a body is legitimate"
+                )
             findings.append(
                 _finding(
                     Issue(TRANSPORT_REQUIREMENT, why, exchange=ex.index),
@@ -126,6 +132,11 @@ def evaluate(
                     requirements,
                 )
             )
+    # With a body cut short, checks that cannot read it would each add a "cannot verify"
+    # MUST failure restating HTTP-003; their requirements stay untested instead.
+    cut = bool(findings)
+    unjudged: set[str] = set()
+    judged: set[str] = set()
     findings += _rate_limit_findings(exchanges, requirements)
     if any(ex.status == 429 for ex in exchanges):  # RATE-001 is tested only when a 429 came
         covered = (*covered, RATE_REQUIREMENT)
@@ -135,6 +146,9 @@ def evaluate(
         try:
             issues = list(spec.fn(ctx))
         except Unverifiable as exc:
+            if cut:
+                unjudged.update(spec.requirements)
+                continue
             issues = [Issue(spec.requirements[0], f"cannot verify: {exc}")]
         except Exception as exc:  # a broken check must not end the run: it is an error
             findings.append(
@@ -147,7 +161,10 @@ def evaluate(
                 )
             )
             continue
+        judged.update(spec.requirements)
         findings.extend(_finding(i, ref.name, requirements) for i in issues)
+    if unjudged:
+        covered = tuple(r for r in covered if r not in unjudged or r in judged)
     outcome = worst([f.outcome for f in findings])
     reason = next((f.message for f in findings if f.outcome in (Outcome.ERROR, Outcome.SKIP)), "")
     return _replace(

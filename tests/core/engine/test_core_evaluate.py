@@ -124,7 +124,22 @@ def test_a_body_cut_at_the_size_cap_is_reported_on_its_exchange() -> None:
     result = evaluate(make_case(CheckRef("core-test.clean")), [capture(b"{}"), big], REQS)
     [finding] = result.findings
     assert (finding.requirement, finding.exchange) == (TRANSPORT_REQUIREMENT, 1)
-    assert "size limit" in finding.message
+    assert "size limit" in finding.message and "--max-body-mb" in finding.message
+    assert "broke off" not in finding.message  # it did not: llmconform stopped reading
+
+
+def test_a_cut_body_does_not_cascade_into_cannot_verify_failures() -> None:
+    # The unverifiable check's requirements stay untested, not failed and not passed.
+    cut = capture(b'{"id": "chatcmpl', truncated=True)
+    case = make_case(CheckRef("core-test.unverifiable"), CheckRef("core-test.clean"))
+    result = evaluate(case, [cut], REQS)
+    assert [f.requirement for f in result.findings] == [TRANSPORT_REQUIREMENT]
+    assert result.outcome is Outcome.FAIL
+    assert "T-SHOULD" not in result.requirements and "T-MUST" not in result.requirements
+    assert "T-MAY" in result.requirements  # the check that ran still covers its requirement
+    # A whole body that cannot be read is still a failure of its own.
+    whole = evaluate(case, [capture(b"not json")], REQS)
+    assert any("cannot verify" in f.message for f in whole.findings)
 
 
 def test_a_crashing_check_is_an_error_and_the_other_checks_still_run() -> None:
