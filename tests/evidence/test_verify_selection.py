@@ -132,6 +132,27 @@ def test_cases_the_claimed_filter_does_not_select_are_caught(
     assert "case stream.basic is in the report but the run's APIs" in result.output
 
 
+def test_a_report_claiming_other_capabilities_or_model_is_caught(
+    failing_run: Path, tmp_path: Path
+) -> None:
+    # Un-declaring a capability turns its failing cases into 'skipped' ones in a rebuilt
+    # report; the cassette header, written by the run, still names what was declared.
+    report = loads((failing_run / "report.json").read_bytes())
+    fewer = tuple(c for c in report.info.capabilities if c != "streaming")
+    assert fewer != report.info.capabilities
+    for name, info in (
+        ("caps", replace(report.info, capabilities=fewer)),
+        ("model", replace(report.info, model="another-model")),
+    ):
+        run = tmp_path / name
+        run.mkdir()
+        (run / "cassette.jsonl").write_bytes((failing_run / "cassette.jsonl").read_bytes())
+        (run / "report.json").write_text(dumps(replace(report, info=info)))
+        result = invoke("verify", str(run / "report.json"))
+        assert result.exit_code == 1, result.output
+        assert ("claims capabilities" if name == "caps" else "names model") in result.output
+
+
 class _Collected:
     """A pytest plugin keeping the items a collection ends with."""
 

@@ -124,6 +124,20 @@ def verify_report(
         )
     if not info.complete:
         diffs.append("the run is marked incomplete")
+    # The cassette's header was written by the run itself: a report claiming other
+    # capabilities (to hide cases as 'skipped') or another model was edited afterwards.
+    recorded_caps = cassette.header.get("capabilities")
+    if recorded_caps is not None and sorted(recorded_caps) != sorted(info.capabilities):
+        diffs.append(
+            f"the report claims capabilities {sorted(info.capabilities)}, the cassette was "
+            f"recorded with {sorted(recorded_caps)}"
+        )
+    recorded_model = cassette.header.get("model")
+    if recorded_model is not None and recorded_model != info.model:
+        diffs.append(
+            f"the report names model {info.model!r}, the cassette was recorded with "
+            f"{recorded_model!r}"
+        )
     if opts.get("catalog_digest") == digest:  # another catalog selects other cases: said above
         diffs += _selection_diffs(report, catalog)
 
