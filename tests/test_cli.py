@@ -132,6 +132,15 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     assert "Traceback" not in result.output
 
 
+def test_an_unknown_accuracy_set_in_a_threshold_is_a_usage_error() -> None:
+    # --dry-run: the threshold must be refused before anything is planned or sent.
+    result = invoke("run", "--dry-run", "--accuracy-threshold", "arithmatic=0.9")
+    assert result.exit_code == 2, result.output
+    assert "unknown accuracy set 'arithmatic'" in result.output
+    assert "arithmetic" in result.output.split("known")[-1]  # the known sets are listed
+    assert invoke("run", "--dry-run", "--accuracy-threshold", "arithmetic=0.9").exit_code == 0
+
+
 def test_filter_selects_cases(tmp_path: Path) -> None:
     result = invoke("run", "-k", "stream and not n_choices", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output

@@ -19,6 +19,7 @@ from llmconform.catalog import load_catalog
 from llmconform.checks import known_checks
 from llmconform.cli_common import EXIT_COULD_NOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, fail
 from llmconform.config import DEFAULT_NAME, STARTER
+from llmconform.engine.accuracy import set_names
 from llmconform.engine.budget import BudgetError, plan_run
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
@@ -176,6 +177,8 @@ def run_command(
 
 
 def _parse_thresholds(items: tuple[str, ...]) -> dict[str, float]:
+    """`SET=X` overrides by set name; a malformed item or an unknown set is a usage error."""
+    known = set_names()
     out: dict[str, float] = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -185,6 +188,14 @@ def _parse_thresholds(items: tuple[str, ...]) -> dict[str, float]:
             number = -1.0
         if not sep or not name or not 0 <= number <= 1:
             fail(f"--accuracy-threshold {item!r}: use SET=X with X between 0 and 1", EXIT_USAGE)
+        if name not in known:
+            # The run looks thresholds up by set name, so a misspelt one would be ignored and
+            # the set judged at its default threshold without a word.
+            fail(
+                f"--accuracy-threshold {item!r}: unknown accuracy set {name!r}; "
+                f"known sets: {', '.join(known)}",
+                EXIT_USAGE,
+            )
         out[name] = number
     return out
 
