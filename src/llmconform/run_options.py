@@ -16,8 +16,14 @@ from typing import Any
 import click
 
 from llmconform import report
-from llmconform.cli_common import EXIT_USAGE, fail
-from llmconform.config import DEFAULT_NAME, ConfigError, find_config, load_config
+from llmconform.cli_common import EXIT_USAGE, fail, packaged_catalog
+from llmconform.config import (
+    DEFAULT_NAME,
+    ConfigError,
+    check_waiver_requirements,
+    find_config,
+    load_config,
+)
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES
 from llmconform.metrics.latency import PRESETS
@@ -57,6 +63,11 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: Path | None)
         return
     try:
         config = load_config(path)
+        if config.get("waivers"):
+            # Checked here, where the file is read, so a misspelt id stops the run before
+            # anything is sent instead of surfacing as an "unused" waiver afterwards.
+            known = packaged_catalog().requirements
+            check_waiver_requirements(config["waivers"], known, str(path))
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     from llmconform.config import default_map
