@@ -93,6 +93,37 @@ def test_bad_config_file_exits_2(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "timeout must be" in r.output
 
 
+@pytest.mark.parametrize(
+    ("text", "key", "envvar"),
+    [
+        ("deadline: 99999999\n", "deadline", "LLMCONFORM_DEADLINE"),
+        ("concurrency: 1000\n", "concurrency", "LLMCONFORM_CONCURRENCY"),
+        ("requests: 200000\n", "requests", "LLMCONFORM_REQUESTS"),  # file key != flag name
+        ("warmup: 5000\n", "warmup", None),
+    ],
+)
+def test_an_out_of_range_value_names_where_it_came_from(
+    tmp_path: Path, text: str, key: str, envvar: str | None
+) -> None:
+    (tmp_path / "llmconform.yaml").write_text(text)
+    r = run_in(tmp_path, "run", "--dry-run")
+    assert r.exit_code == 2, r.output
+    # The file is named as found (an absolute path when picked up from the current folder).
+    assert f"Invalid value for '{key}' in " in r.output
+    assert f"{tmp_path / 'llmconform.yaml'}:" in r.output.replace("\n", "")
+    assert "env var" not in r.output
+    if envvar is None:
+        return
+    value = text.split(": ")[1].strip()
+    flag = "--requests" if key == "requests" else f"--{key}"
+    r = run_in(tmp_path, "run", "--dry-run", env={envvar: value})
+    assert r.exit_code == 2 and f"(env var: '{envvar}')" in r.output
+    assert "llmconform.yaml" not in r.output
+    r = run_in(tmp_path, "run", "--dry-run", flag, value, env={envvar: "1"})
+    assert r.exit_code == 2 and f"Invalid value for '{flag}':" in r.output
+    assert "env var" not in r.output and "llmconform.yaml" not in r.output
+
+
 def test_init_writes_a_valid_starter(tmp_path: Path) -> None:
     assert run_in(tmp_path, "init").exit_code == 0
     parse_config((tmp_path / "llmconform.yaml").read_text())

@@ -165,6 +165,11 @@ def check_waiver_requirements(
         )
 
 
+def config_key(param: str) -> str | None:
+    """The file key that sets click parameter `param` (None when the file cannot set it)."""
+    return next((key for key, (_, _, name) in _KEYS.items() if name == param), None)
+
+
 def default_map(config: Mapping[str, Any]) -> dict[str, Any]:
     """Click parameter defaults from a validated configuration."""
     out: dict[str, Any] = {}
