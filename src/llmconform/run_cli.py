@@ -31,7 +31,7 @@ from llmconform.runner import RunRequest, RunUsageError, known_profiles, run_sui
 from llmconform.targets import TargetError, TargetUnreachable
 
 
-@click.command("run")
+@click.command("run", short_help="Run the suite against a target and write reports.")
 @run_options
 def run_command(
     target: str,
@@ -223,7 +223,7 @@ def _dry_run(request: RunRequest, model: str | None) -> None:
 bind_env(run_command)
 
 
-@click.command("init")
+@click.command("init", short_help="Write a commented starter llmconform.yaml.")
 @click.option(
     "--path",
     type=click.Path(dir_okay=False, path_type=Path),
