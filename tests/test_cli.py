@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -132,6 +133,15 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     assert "Traceback" not in result.output
 
 
+def test_an_unknown_accuracy_set_in_a_threshold_is_a_usage_error() -> None:
+    # --dry-run: the threshold must be refused before anything is planned or sent.
+    result = invoke("run", "--dry-run", "--accuracy-threshold", "arithmatic=0.9")
+    assert result.exit_code == 2, result.output
+    assert "unknown accuracy set 'arithmatic'" in result.output
+    assert "arithmetic" in result.output.split("known")[-1]  # the known sets are listed
+    assert invoke("run", "--dry-run", "--accuracy-threshold", "arithmetic=0.9").exit_code == 0
+
+
 def test_filter_selects_cases(tmp_path: Path) -> None:
     result = invoke("run", "-k", "stream and not n_choices", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
@@ -163,6 +173,23 @@ def test_list_shows_cases_and_requirements() -> None:
     assert "stream.basic" in cases.output and "edition" in cases.output
     reqs = invoke("list", "--requirements")
     assert "STREAM-003" in reqs.output and "MUST" in reqs.output
+
+
+def test_every_command_has_a_complete_short_help() -> None:
+    # click cuts a docstring's first sentence at the width left in `--help` ("...") and at
+    # the first period, so "(e.g. STREAM-003)" became "Explain a requirement (e.g.".
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        assert command is not None
+        for limit in (45, 200):  # click's default, and room enough: the same complete text
+            text = command.get_short_help_str(limit)
+            assert text == command.get_short_help_str(200), (name, text)
+            assert not text.endswith("..."), (name, text)
+            assert text.count("(") == text.count(")"), (name, text)
+            assert text.endswith("."), (name, text)
+    listing = invoke("--help").output.split("Commands:")[1]
+    assert "..." not in listing and "(e.g." not in listing
 
 
 def test_version() -> None:

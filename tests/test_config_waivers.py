@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from llmconform.cli import main
-from llmconform.config import ConfigError, default_map, parse_config
+from llmconform.config import ConfigError, check_waiver_requirements, default_map, parse_config
 
 from broken_servers import no_done_app  # noqa: F401  (importable as asgi:broken_servers:…)
 
@@ -93,6 +93,37 @@ def test_bad_config_file_exits_2(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "timeout must be" in r.output
 
 
+@pytest.mark.parametrize(
+    ("text", "key", "envvar"),
+    [
+        ("deadline: 99999999\n", "deadline", "LLMCONFORM_DEADLINE"),
+        ("concurrency: 1000\n", "concurrency", "LLMCONFORM_CONCURRENCY"),
+        ("requests: 200000\n", "requests", "LLMCONFORM_REQUESTS"),  # file key != flag name
+        ("warmup: 5000\n", "warmup", None),
+    ],
+)
+def test_an_out_of_range_value_names_where_it_came_from(
+    tmp_path: Path, text: str, key: str, envvar: str | None
+) -> None:
+    (tmp_path / "llmconform.yaml").write_text(text)
+    r = run_in(tmp_path, "run", "--dry-run")
+    assert r.exit_code == 2, r.output
+    # The file is named as found (an absolute path when picked up from the current folder).
+    assert f"Invalid value for '{key}' in " in r.output
+    assert f"{tmp_path / 'llmconform.yaml'}:" in r.output.replace("\n", "")
+    assert "env var" not in r.output
+    if envvar is None:
+        return
+    value = text.split(": ")[1].strip()
+    flag = "--requests" if key == "requests" else f"--{key}"
+    r = run_in(tmp_path, "run", "--dry-run", env={envvar: value})
+    assert r.exit_code == 2 and f"(env var: '{envvar}')" in r.output
+    assert "llmconform.yaml" not in r.output
+    r = run_in(tmp_path, "run", "--dry-run", flag, value, env={envvar: "1"})
+    assert r.exit_code == 2 and f"Invalid value for '{flag}':" in r.output
+    assert "env var" not in r.output and "llmconform.yaml" not in r.output
+
+
 def test_init_writes_a_valid_starter(tmp_path: Path) -> None:
     assert run_in(tmp_path, "init").exit_code == 0
     parse_config((tmp_path / "llmconform.yaml").read_text())
@@ -131,6 +162,35 @@ def test_waiver_shows_waived_and_never_certifies(tmp_path: Path) -> None:
     assert report["info"]["options"]["waivers"][0]["status"] == "applied"
     verified = run_in(tmp_path, "verify", "out/report.json", "--allow-filtered")
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_waiver_for_an_unknown_requirement_is_a_usage_error(tmp_path: Path) -> None:
+    # A typo would waive nothing and only ever read "unused": refused when the file is read,
+    # expired or not, before anything is planned or sent (--dry-run).
+    (tmp_path / "llmconform.yaml").write_text(
+        "waivers:\n"
+        "  - {requirement: STREAM-003, reason: known, expires: 2999-01-01}\n"
+        "  - {requirement: STREAM-03, reason: typo, expires: 2020-01-01}\n"
+    )
+    r = run_in(tmp_path, "run", "--dry-run")
+    assert r.exit_code == 2, r.output
+    assert "waivers[1]" in r.output and "unknown requirement 'STREAM-03'" in r.output
+    assert "did you mean STREAM-003" in r.output and "Traceback" not in r.output
+    (tmp_path / "llmconform.yaml").write_text(
+        "waivers: [{requirement: NO-SUCH-THING, reason: r, expires: 2999-01-01}]\n"
+    )
+    r = run_in(tmp_path, "run", "--dry-run")
+    assert r.exit_code == 2 and "unknown requirement 'NO-SUCH-THING'" in r.output
+    assert "llmconform list --requirements" in r.output
+
+
+def test_waiver_requirements_are_checked_against_the_known_ids() -> None:
+    waivers = parse_config(
+        "waivers: [{requirement: stream-003, reason: r, expires: 2999-01-01}]\n"
+    )["waivers"]
+    with pytest.raises(ConfigError, match="did you mean STREAM-003"):
+        check_waiver_requirements(waivers, {"STREAM-003", "STREAM-004"}, "f.yaml")
+    check_waiver_requirements(waivers[:0], {"STREAM-003"}, "f.yaml")
 
 
 def test_expired_waiver_is_ignored_and_said_so(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def main() -> None:
     """
 
 
-@main.command("list")
+@main.command("list", short_help="List the suite's cases (or requirements).")
 @click.option(
     "--requirements", "show_requirements", is_flag=True, help="List requirements instead of cases."
 )
@@ -57,7 +57,7 @@ def list_(show_requirements: bool) -> None:
     )
 
 
-@main.command("serve-reference")
+@main.command("serve-reference", short_help="Serve the reference implementation over HTTP.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option(

@@ -9,7 +9,8 @@ setting silently ignored.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,33 @@ def parse_waivers(raw: Any, source: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def check_waiver_requirements(
+    waivers: Iterable[Mapping[str, Any]], known: Collection[str], source: str
+) -> None:
+    """Every waiver must name a requirement of the catalog (`known`); raises ConfigError.
+
+    A waiver is matched to findings by exact id, so a misspelt one waives nothing and would
+    only ever be reported "unused": the failure it was meant to cover still fails, and the
+    user reads a waiver in their file and never learns why it did not apply.
+    """
+    for i, waiver in enumerate(waivers):
+        rid = str(waiver["requirement"])
+        if rid in known:
+            continue
+        # Ids are upper-case: compare so, so that "stream-003" still finds STREAM-003.
+        close = difflib.get_close_matches(rid.upper(), sorted(known), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "no requirement is close"
+        raise ConfigError(
+            f"{source}: waivers[{i}]: unknown requirement {rid!r}; {hint} "
+            "(`llmconform list --requirements` lists them)"
+        )
+
+
+def config_key(param: str) -> str | None:
+    """The file key that sets click parameter `param` (None when the file cannot set it)."""
+    return next((key for key, (_, _, name) in _KEYS.items() if name == param), None)
 
 
 def default_map(config: Mapping[str, Any]) -> dict[str, Any]:

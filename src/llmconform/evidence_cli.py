@@ -34,7 +34,7 @@ def _die(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-@click.command("verify")
+@click.command("verify", short_help="Recompute a report's verdicts from its cassette.")
 @click.argument("report", type=_FILE)
 @click.option(
     "--cassette",
@@ -107,7 +107,7 @@ def verify_command(
     )
 
 
-@click.command("sign")
+@click.command("sign", short_help="Sign a report with Ed25519 (REPORT.sig).")
 @click.argument("report", type=_FILE)
 @click.option("--key", "key_path", type=_FILE, required=True, help="Ed25519 private key (PEM).")
 def sign_command(report: Path, key_path: Path) -> None:
@@ -121,7 +121,7 @@ def sign_command(report: Path, key_path: Path) -> None:
     click.echo(f"signed: {out}")
 
 
-@click.command("keygen")
+@click.command("keygen", short_help="Create an Ed25519 key pair for signing reports.")
 @click.option(
     "--out",
     "out_dir",

@@ -89,7 +89,7 @@ def _explain_case(case_id: str, catalog: Catalog, out: Console) -> None:
         out.print(f"  {escape(rid):<18} {escape(text)}")
 
 
-@click.command("explain")
+@click.command("explain", short_help="Explain what a requirement or a case checks.")
 @click.argument("ident", metavar="ID")
 def explain_command(ident: str) -> None:
     """Explain a requirement (e.g. STREAM-003) or a case (e.g. stream.basic).

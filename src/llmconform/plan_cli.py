@@ -119,7 +119,7 @@ def show_plan(
         console.print(f"[dim]- {escape(note)}[/]")
 
 
-@click.command("plan")
+@click.command("plan", short_help="Count the requests and tokens a run would spend.")
 @click.option(
     "--target", default="reference", show_default=True, help="As for `run` (only its kind matters)."
 )

@@ -33,7 +33,7 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-@click.command("report")
+@click.command("report", short_help="Re-render a saved JSON report in other formats.")
 @click.argument("report_file", metavar="REPORT.json", type=click.Path(path_type=Path))
 @click.option(
     "--format",

@@ -26,6 +26,7 @@ from llmconform.cli_common import (
     packaged_catalog,
 )
 from llmconform.config import DEFAULT_NAME, STARTER
+from llmconform.engine.accuracy import set_names
 from llmconform.engine.budget import BudgetError, plan_run
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
@@ -38,7 +39,7 @@ from llmconform.runner import RunRequest, RunUsageError, known_profiles, run_sui
 from llmconform.targets import TargetError, TargetUnreachable
 
 
-@click.command("run")
+@click.command("run", short_help="Run the suite against a target and write reports.")
 @run_options
 def run_command(
     target: str,
@@ -191,6 +192,8 @@ def run_command(
 
 
 def _parse_thresholds(items: tuple[str, ...]) -> dict[str, float]:
+    """`SET=X` overrides by set name; a malformed item or an unknown set is a usage error."""
+    known = set_names()
     out: dict[str, float] = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -200,6 +203,14 @@ def _parse_thresholds(items: tuple[str, ...]) -> dict[str, float]:
             number = -1.0
         if not sep or not name or not 0 <= number <= 1:
             fail(f"--accuracy-threshold {item!r}: use SET=X with X between 0 and 1", EXIT_USAGE)
+        if name not in known:
+            # The run looks thresholds up by set name, so a misspelt one would be ignored and
+            # the set judged at its default threshold without a word.
+            fail(
+                f"--accuracy-threshold {item!r}: unknown accuracy set {name!r}; "
+                f"known sets: {', '.join(known)}",
+                EXIT_USAGE,
+            )
         out[name] = number
     return out
 
@@ -227,7 +238,7 @@ def _dry_run(request: RunRequest, model: str | None) -> None:
 bind_env(run_command)
 
 
-@click.command("init")
+@click.command("init", short_help="Write a commented starter llmconform.yaml.")
 @click.option(
     "--path",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -14,10 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from llmconform import report
-from llmconform.cli_common import EXIT_USAGE, fail
-from llmconform.config import DEFAULT_NAME, ConfigError, find_config, load_config
+from llmconform.cli_common import EXIT_USAGE, fail, packaged_catalog
+from llmconform.config import (
+    DEFAULT_NAME,
+    ConfigError,
+    check_waiver_requirements,
+    config_key,
+    find_config,
+    load_config,
+)
 from llmconform.engine.executor import Limits
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES
 from llmconform.metrics.latency import PRESETS
@@ -57,108 +65,140 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: Path | None)
         return
     try:
         config = load_config(path)
+        if config.get("waivers"):
+            # Checked here, where the file is read, so a misspelt id stops the run before
+            # anything is sent instead of surfacing as an "unused" waiver afterwards.
+            known = packaged_catalog().requirements
+            check_waiver_requirements(config["waivers"], known, str(path))
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     from llmconform.config import default_map
 
     ctx.default_map = {**(ctx.default_map or {}), **default_map(config)}
     ctx.meta[WAIVERS_KEY] = tuple(config.get("waivers", ()))
-    ctx.meta["config_path"] = str(path)
+    ctx.meta[CONFIG_PATH_KEY] = str(path)
 
 
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
+# Where `--config` leaves the path of the settings file it read (in the click context's meta).
+CONFIG_PATH_KEY = "config_path"
+
+
+class _SourcedOption(click.Option):
+    """An option whose error message names where its bad value came from.
+
+    click's own hint is the flag plus, whenever the option has one, its environment variable,
+    wherever the value really came from: a value from the settings file (which reaches click
+    as `default_map`) was blamed on `LLMCONFORM_*`, and a flag's on the variable too.
+    """
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        """The flag, the variable or the file key that supplied the value being rejected."""
+        source = ctx.get_parameter_source(str(self.name)) if ctx is not None else None
+        if ctx is not None and source is ParameterSource.DEFAULT_MAP:
+            key = config_key(str(self.name)) or str(self.name)
+            return f"'{key}' in {ctx.meta.get(CONFIG_PATH_KEY, DEFAULT_NAME)}"
+        if source is ParameterSource.ENVIRONMENT:
+            return super().get_error_hint(ctx)  # the flag and its variable
+        return click.Parameter.get_error_hint(self, ctx)  # the flag alone
+
+
+def _option(*decls: str, **attrs: Any) -> _Decorator:
+    return click.option(*decls, cls=_SourcedOption, **attrs)
+
+
 # In the order `--help` lists them.
 _OPTIONS: tuple[_Decorator, ...] = (
-    click.option(
+    _option(
         "--target",
         default="reference",
         show_default=True,
         help="'reference', an http(s):// base URL ending in /v1, asgi:pkg.module:app, "
         "or replay:CASSETTE.",
     ),
-    click.option("--model", default=None, help="Model id to test (default: the first listed)."),
-    click.option(
+    _option("--model", default=None, help="Model id to test (default: the first listed)."),
+    _option(
         "--embedding-model",
         default="",
         metavar="ID",
         help="Model for /embeddings cases [default: --model].",
     ),
-    click.option(
+    _option(
         "--completion-model",
         default="",
         metavar="ID",
         help="Model for legacy /completions cases [default: --model].",
     ),
-    click.option(
+    _option(
         "--api-key-env",
         default=None,
         metavar="NAME",
         help="Environment variable holding the API key [default: LLMCONFORM_API_KEY].",
     ),
-    click.option(
+    _option(
         "--restricted-key-env",
         default=None,
         metavar="NAME",
         help="Environment variable holding a key that authenticates but lacks permission "
         "(enables the 403 cases).",
     ),
-    click.option(
+    _option(
         "--concurrency",
         type=click.IntRange(1, 256),
         default=4,
         show_default=True,
         help="Exchanges in flight at once. Keep it low against paid or rate-limited APIs.",
     ),
-    click.option(
+    _option(
         "--timeout",
         type=click.FloatRange(0.1, 3600),
         default=60.0,
         show_default=True,
         help="Seconds one exchange may take.",
     ),
-    click.option(
+    _option(
         "--idle-timeout",
         type=click.FloatRange(0.1, 3600),
         default=Limits.idle_timeout_s,
         show_default=True,
         help="Seconds a target may stay silent in the middle of an exchange (at most --timeout).",
     ),
-    click.option(
+    _option(
         "--deadline",
         type=click.FloatRange(1, 7 * 24 * 3600),
         default=Limits.run_deadline_s,
         show_default=True,
         help="Seconds the whole run may take; unfinished cases then end as errors.",
     ),
-    click.option(
+    _option(
         "--max-body-mb",
         type=click.IntRange(1, 4096),
         default=Limits.max_body_bytes // (1024 * 1024),
         show_default=True,
         help="MiB of (decompressed) body kept per response; more is cut and reported.",
     ),
-    click.option(
+    _option(
         "--out",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help="Report folder [default: reports/<UTC timestamp>].",
     ),
-    click.option(
+    _option(
         "--format",
         "formats",
         multiple=True,
         type=click.Choice(report.FORMATS),
         help="Report formats to write (repeatable) [default: json and junit].",
     ),
-    click.option(
+    _option(
         "-k",
         "--filter",
         "keyword",
         default=None,
         help="Select cases by pytest -k expression over case ids, e.g. 'stream and not n2'.",
     ),
-    click.option(
+    _option(
         "--capability",
         "capabilities",
         multiple=True,
@@ -166,7 +206,7 @@ _OPTIONS: tuple[_Decorator, ...] = (
         help="Declare a capability of the target (repeatable): "
         f"{', '.join(sorted(ALL_CAPABILITIES))}.",
     ),
-    click.option(
+    _option(
         "--api",
         "apis",
         multiple=True,
@@ -174,15 +214,15 @@ _OPTIONS: tuple[_Decorator, ...] = (
         help="Wire formats to test (repeatable) [default: all for the embedded reference, "
         "openai for other targets].",
     ),
-    click.option(
+    _option(
         "--profile",
         "profiles",
         multiple=True,
         metavar="NAME",
         help="Claim a profile (repeatable): run its cases and certify it. Default: all.",
     ),
-    click.option("--strict", is_flag=True, help="SHOULD warnings also fail certification."),
-    click.option(
+    _option("--strict", is_flag=True, help="SHOULD warnings also fail certification."),
+    _option(
         "--requests",
         "n_requests",
         type=click.IntRange(1, 100_000),
@@ -190,40 +230,40 @@ _OPTIONS: tuple[_Decorator, ...] = (
         show_default=True,
         help="Samples per latency case (--profile performance).",
     ),
-    click.option(
+    _option(
         "--warmup",
         type=click.IntRange(0, 1000),
         default=3,
         show_default=True,
         help="Leading latency samples to discard.",
     ),
-    click.option(
+    _option(
         "--latency-preset",
         type=click.Choice(sorted(PRESETS)),
         default="mlperf-server",
         show_default=True,
         help="Named TTFT/TPOT p99 thresholds.",
     ),
-    click.option(
+    _option(
         "--ttft-p99-ms",
         type=click.FloatRange(min=0, min_open=True),
         default=None,
         help="TTFT p99 threshold in ms (overrides the preset).",
     ),
-    click.option(
+    _option(
         "--tpot-p99-ms",
         type=click.FloatRange(min=0, min_open=True),
         default=None,
         help="TPOT p99 threshold in ms (overrides the preset).",
     ),
-    click.option(
+    _option(
         "--record/--no-record",
         default=True,
         show_default=True,
         help="Write every exchange (redacted) to cassette.jsonl in the report folder, "
         "so the run can be replayed and verified.",
     ),
-    click.option(
+    _option(
         "--redact-header",
         "redact_headers",
         multiple=True,
@@ -231,35 +271,35 @@ _OPTIONS: tuple[_Decorator, ...] = (
         help="Another response header to keep out of the cassette (repeatable); "
         "Authorization, x-api-key, api-key and cookies always are.",
     ),
-    click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (recorded)."),
-    click.option("-v", "--verbose", is_flag=True, help="List every finding, not just the first."),
-    click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line."),
-    click.option("--json", "json_out", is_flag=True, help="Print the JSON report on stdout only."),
-    click.option(
+    _option("--insecure", is_flag=True, help="Do not verify TLS certificates (recorded)."),
+    _option("-v", "--verbose", is_flag=True, help="List every finding, not just the first."),
+    _option("-q", "--quiet", is_flag=True, help="Print only the verdict line."),
+    _option("--json", "json_out", is_flag=True, help="Print the JSON report on stdout only."),
+    _option(
         "--baseline",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         default=None,
         help="Known failing cases (YAML): only changes the exit code.",
     ),
-    click.option(
+    _option(
         "--write-baseline",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help="Write this run's failing cases as a baseline file.",
     ),
-    click.option(
+    _option(
         "--accuracy-threshold",
         "accuracy_thresholds",
         multiple=True,
         metavar="SET=X",
         help="Override an accuracy set's threshold, e.g. arithmetic=0.9 (repeatable).",
     ),
-    click.option(
+    _option(
         "--dry-run",
         is_flag=True,
         help="Only print how many requests and tokens the run would spend.",
     ),
-    click.option(
+    _option(
         "--config",
         "config_path",
         type=click.Path(dir_okay=False, path_type=Path),

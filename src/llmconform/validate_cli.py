@@ -238,7 +238,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-@click.command("validate")
+@click.command("validate", short_help="Check a saved response body or event stream offline.")
 @click.argument("file", metavar="FILE")
 @click.option("--as", "kind_name", required=True, metavar="KIND", help="What FILE holds.")
 @click.option(

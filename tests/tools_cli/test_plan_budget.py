@@ -212,3 +212,58 @@ def test_plan_usage_errors_exit_2() -> None:
     assert invoke("--capability", "telepathy").exit_code == 2
     bad_k = invoke("-k", "stream and (")
     assert bad_k.exit_code == 2 and "-k" in bad_k.stderr
+
+
+def test_a_null_limit_is_absent_and_the_next_limit_bounds_the_output() -> None:
+    # null means "absent" on the wire: the server then applies the next limit the body sets.
+    def cost(**body: Any) -> int | None:
+        return request_cost(Request("POST", "/chat/completions", json=body)).max_tokens
+
+    assert cost(max_completion_tokens=None, max_tokens=16) == 16
+    assert cost(max_completion_tokens=None, max_tokens=16, n=None) == 16
+    assert cost(max_completion_tokens=None, max_tokens=None) is None
+
+
+def test_a_case_expecting_an_error_answer_costs_its_input_and_no_output() -> None:
+    rejected = (CheckRef("error.status", (("expect", 400),)),)
+    huge = Case("huge", "huge", "openai-chat", (chat(max_tokens=100_000_000),), rejected)
+    unlimited = Case("bad", "bad", "openai-chat", (chat(max_tokens=-1),), rejected)
+    reqs = {"ERR-004": Requirement("ERR-004", Level.MUST, "errors", "status", profiles=("p",))}
+    catalog = Catalog(reqs, {c.id: c for c in (huge, unlimited)})
+    by_id = {c.case_id: c for c in plan_run(catalog).cases}
+    for budget in by_id.values():
+        assert (budget.requests, budget.max_tokens, budget.unbounded) == (1, 0, 0)
+        assert budget.prompt_chars == len(json.dumps({"messages": HELLO}))
+        assert "error" in budget.note
+
+
+def test_the_packaged_plan_counts_no_nonsense() -> None:
+    data = json.loads(invoke("--json").output)
+    by_id = {c["case_id"]: c for c in data["cases"]}
+    # A 400 is expected: the request's input is spent, an error answer generates nothing.
+    context = by_id["error.context_length"]
+    assert (context["max_tokens"], context["unbounded"]) == (0, 0) and context["prompt_chars"] > 0
+    # max_tokens: 16 next to max_completion_tokens: null is a bound of 16, not "unbounded".
+    nulls = by_id["params.explicit_nulls"]
+    assert (nulls["max_tokens"], nulls["unbounded"]) == (16, 0)
+    # Every case built to be rejected (fixed or generated) costs no output tokens.
+    for case_id in (
+        "error.malformed_json",
+        "error.max_tokens_negative",
+        "anthropic.error.missing_max_tokens",
+        "anthropic.version_missing",
+        "responses.error.unknown_model",
+        "responses.auth.invalid_key",
+        "prop.invalid_requests",
+    ):
+        assert (by_id[case_id]["max_tokens"], by_id[case_id]["unbounded"]) == (0, 0), case_id
+    # A new rejection case is caught too, whichever API it is for (an error check that does
+    # not declare `expects_error` would put its deliberate limit back into the total).
+    named = [c for c in by_id if {"error", "auth"} & set(c.split("."))]
+    assert len(named) > 40
+    assert all("expects an error" in by_id[c]["note"] for c in named), named
+    # The suite asks for small answers: no request of the default plan may generate more than
+    # a few hundred tokens, so a total far beyond that is a miscount.
+    for case in data["cases"]:
+        if case["requests"]:
+            assert case["max_tokens"] <= 512 * case["requests"], case["case_id"]

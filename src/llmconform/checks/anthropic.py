@@ -188,7 +188,7 @@ def stop_sequences(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-@check("ant.version_required", "ANT-VER-001")
+@check("ant.version_required", "ANT-VER-001", expects_error=True)
 def version_required(ctx: CheckContext) -> Iterator[Issue]:
     """A request without the `anthropic-version` header is rejected with 400."""
     ex = ctx.primary
@@ -294,13 +294,13 @@ def stream_order(ctx: CheckContext) -> Iterator[Issue]:
 # --- errors ----------------------------------------------------------------------------------
 
 
-@check("ant.error_4xx", "ANT-ERR-001")
+@check("ant.error_4xx", "ANT-ERR-001", expects_error=True)
 def error_4xx(ctx: CheckContext) -> Iterator[Issue]:
     """An invalid request gets a 4xx status: never a 2xx (error in a success) nor a 5xx."""
     yield from not_client_error("ANT-ERR-001", ctx.primary)
 
 
-@check("ant.error_status", "ANT-ERR-002")
+@check("ant.error_status", "ANT-ERR-002", expects_error=True)
 def error_status(ctx: CheckContext) -> Iterator[Issue]:
     """The error uses the status Anthropic documents for it (`expect`)."""
     yield from unexpected_status("ANT-ERR-002", ctx.primary, ctx.args.get("expect", 400))
@@ -340,7 +340,7 @@ def error_body(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-@check("ant.auth_rejected", "ANT-AUTH-001")
+@check("ant.auth_rejected", "ANT-AUTH-001", expects_error=True)
 def auth_rejected(ctx: CheckContext) -> Iterator[Issue]:
     """A missing or wrong `x-api-key` is answered with 401."""
     ex = ctx.primary

@@ -9,7 +9,7 @@ from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import Issue, check
 
 
-@check("error.client_status", "ERR-001")
+@check("error.client_status", "ERR-001", expects_error=True)
 def client_status(ctx: CheckContext) -> Iterator[Issue]:
     """An invalid request gets a 4xx status: never 2xx (error hidden in a 200) nor 5xx."""
     yield from not_client_error("ERR-001", ctx.primary)
@@ -27,7 +27,7 @@ def not_5xx(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-@check("error.rejects", "ERR-003")
+@check("error.rejects", "ERR-003", expects_error=True)
 def rejects(ctx: CheckContext) -> Iterator[Issue]:
     """An out-of-range parameter is rejected with a 4xx rather than silently accepted."""
     ex = ctx.primary
@@ -39,7 +39,7 @@ def rejects(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-@check("error.status", "ERR-004")
+@check("error.status", "ERR-004", expects_error=True)
 def status(ctx: CheckContext) -> Iterator[Issue]:
     """The error uses the status code OpenAI documents for it (`expect`)."""
     yield from unexpected_status("ERR-004", ctx.primary, ctx.args.get("expect", 400))
@@ -125,7 +125,7 @@ def _hidden_error(ex: Exchange) -> tuple[str, str] | None:
     return None
 
 
-@check("auth.rejected", "AUTH-001")
+@check("auth.rejected", "AUTH-001", expects_error=True)
 def auth_rejected(ctx: CheckContext) -> Iterator[Issue]:
     """A missing or wrong API key is answered with 401."""
     ex = ctx.primary
@@ -137,7 +137,7 @@ def auth_rejected(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-@check("auth.forbidden", "AUTH-002", "AUTH-003")
+@check("auth.forbidden", "AUTH-002", "AUTH-003", expects_error=True)
 def auth_forbidden(ctx: CheckContext) -> Iterator[Issue]:
     """A key that authenticates but lacks permission is refused, with 403."""
     ex = ctx.primary

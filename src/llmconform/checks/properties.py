@@ -227,7 +227,9 @@ def _invalid_sample(ctx: CheckContext, ex: Exchange) -> list[Issue]:
     ]
 
 
-@check("property.invalid_requests", "PROP-002", "PROP-003", "PROP-004", "PROP-005")
+@check(
+    "property.invalid_requests", "PROP-002", "PROP-003", "PROP-004", "PROP-005", expects_error=True
+)
 def invalid_requests(ctx: CheckContext) -> Iterator[Issue]:
     """Every generated invalid request gets a 4xx with an OpenAI error body: never a 2xx
     (MUST for broken structure, SHOULD for a value out of range), never a 5xx."""

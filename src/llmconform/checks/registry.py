@@ -41,26 +41,37 @@ CheckFn = Callable[["CheckContext"], Iterable[Issue]]
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """A registered check: its name, the requirements it reports on, and the function."""
+    """A registered check: its name, the requirements it reports on, and the function.
+
+    `expects_error` marks a check that passes only on an error answer (a 4xx): a case using
+    one is built to be rejected, so planning counts no output tokens for it.
+    """
 
     name: str
     requirements: tuple[str, ...]
     fn: CheckFn
     doc: str
+    expects_error: bool = False
 
 
 CHECKS: dict[str, CheckSpec] = {}
 
 
-def check(name: str, *requirements: str) -> Callable[[CheckFn], CheckFn]:
-    """Register `fn` as check `name`, reporting on `requirements` (the first is its default)."""
+def check(
+    name: str, *requirements: str, expects_error: bool = False
+) -> Callable[[CheckFn], CheckFn]:
+    """Register `fn` as check `name`, reporting on `requirements` (the first is its default).
+
+    `expects_error`: the check passes only when the answer is an error status.
+    """
 
     def register(fn: CheckFn) -> CheckFn:
         if name in CHECKS:
             raise ValueError(f"check {name!r} registered twice")
         if not requirements:
             raise ValueError(f"check {name!r} must name at least one requirement")
-        CHECKS[name] = CheckSpec(name, requirements, fn, (fn.__doc__ or "").strip())
+        doc = (fn.__doc__ or "").strip()
+        CHECKS[name] = CheckSpec(name, requirements, fn, doc, expects_error)
         return fn
 
     return register

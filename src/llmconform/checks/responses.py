@@ -215,13 +215,13 @@ def usage(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-@check("responses.error_status", "RESP-ERR-001")
+@check("responses.error_status", "RESP-ERR-001", expects_error=True)
 def error_status(ctx: CheckContext) -> Iterator[Issue]:
     """An invalid request gets a 4xx: never a 2xx (error hidden in a success) nor a 5xx."""
     yield from not_client_error("RESP-ERR-001", ctx.primary)
 
 
-@check("responses.error_expect", "RESP-ERR-003")
+@check("responses.error_expect", "RESP-ERR-003", expects_error=True)
 def error_expect(ctx: CheckContext) -> Iterator[Issue]:
     """The error uses the status the spec gives it (`expect`: a status or a list)."""
     yield from unexpected_status("RESP-ERR-003", ctx.primary, ctx.args.get("expect", 400))
@@ -252,7 +252,7 @@ def error_envelope(ctx: CheckContext) -> Iterator[Issue]:
             )
 
 
-@check("responses.auth", "RESP-AUTH-001")
+@check("responses.auth", "RESP-AUTH-001", expects_error=True)
 def auth(ctx: CheckContext) -> Iterator[Issue]:
     """A missing or wrong API key is answered with 401."""
     ex = ctx.primary

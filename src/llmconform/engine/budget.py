@@ -8,8 +8,12 @@ SDK cases let the SDK build their requests: they cannot be counted and are repor
 
 Output tokens are bounded by each request's `max_tokens` / `max_completion_tokens` /
 `max_output_tokens`, times the number of choices (`n`, or `best_of` for legacy completions).
-A generating request without such a limit is counted as *unbounded*, never guessed. Prompt
-tokens are an estimate: characters of the prompt-carrying fields divided by four.
+A limit sent as null is absent (as the APIs read it), so the next one the body sets applies.
+A generating request without such a limit is counted as *unbounded*, never guessed. A case
+built to be rejected (one of its checks passes only on an error status: invalid parameters,
+a limit beyond any context window, a bad key) costs its input but no output tokens, whatever
+limit it sends on purpose. Prompt tokens are an estimate: characters of the prompt-carrying
+fields divided by four.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmconform.catalog import Catalog
+from llmconform.checks.registry import CHECKS
 from llmconform.engine.executor import CaseWork
 from llmconform.engine.expand import ExpandOptions, expand
 from llmconform.engine.plan import (
@@ -38,6 +43,7 @@ _PROMPT_KEYS = ("messages", "input", "prompt", "system", "instructions", "tools"
 # Endpoints that generate tokens; the others (models, embeddings) produce no output tokens.
 _GENERATING = ("/chat/completions", "/completions", "/responses", "/responses/compact", "/messages")
 NO_PROFILE = "(none)"
+REJECTED_NOTE = "expects an error answer: no output tokens"
 
 
 class BudgetError(ValueError):
@@ -145,7 +151,8 @@ def request_cost(request: Request) -> RequestCost:
         prompt_chars = len(json.dumps(prompt, ensure_ascii=False)) if prompt else 0
     if request.method == "GET" or not request.path.endswith(_GENERATING):
         return RequestCost(0, prompt_chars)
-    limit = next((body[k] for k in _LIMIT_KEYS if k in body), None)
+    # An explicit null is "not set" on the wire: the server falls back to the next limit.
+    limit = next((body[k] for k in _LIMIT_KEYS if body.get(k) is not None), None)
     # Only a non-negative integer bounds the output; anything else (absent, null, an invalid
     # value the case sends on purpose) leaves it to the server.
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
@@ -157,6 +164,13 @@ def _choices(body: Mapping[str, Any]) -> int:
     counts = [body.get("n"), body.get("best_of")]
     valid = [c for c in counts if isinstance(c, int) and not isinstance(c, bool) and c > 0]
     return max(valid, default=1)
+
+
+def expects_error(case: Case) -> bool:
+    """Whether the case is built to be rejected: one of its checks passes only on an error."""
+    return any(
+        (spec := CHECKS.get(ref.name)) is not None and spec.expects_error for ref in case.checks
+    )
 
 
 def _fold(
@@ -208,8 +222,13 @@ def case_budget(
         note = f"at most {len(costs)} requests (scenario {case.scenario})"
         return _fold(case, names, costs, upper_bound=True, note=note)
     costs = [request_cost(r) for w in works for r in w.requests]
-    note = f"{len(works)} samples" if len(works) > 1 else ""
-    return _fold(case, names, costs, note=note)
+    notes = [f"{len(works)} samples"] if len(works) > 1 else []
+    if expects_error(case):
+        # The limit such a case sends is part of what should be refused (100M tokens, -1, none
+        # at all); a conforming answer is an error, which generates nothing.
+        costs = [RequestCost(0, c.prompt_chars) for c in costs]
+        notes.append(REJECTED_NOTE)
+    return _fold(case, names, costs, note="; ".join(notes))
 
 
 def plan_run(
@@ -262,6 +281,11 @@ def plan_run(
         f"prompt tokens are an estimate: characters / {CHARS_PER_TOKEN}",
         "a case in several profiles counts in each profile row, once in the total",
     ]
+    if any(REJECTED_NOTE in c.note for c in cases):
+        notes.append(
+            "cases that expect an error answer count their input and no output tokens "
+            "(a server that wrongly accepts them may generate)"
+        )
     if target_kind == "replay":
         notes.append("a replay sends nothing: these are the requests the recorded run made")
     elif target_kind != "reference":
