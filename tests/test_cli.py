@@ -140,6 +140,9 @@ def test_an_unknown_accuracy_set_in_a_threshold_is_a_usage_error() -> None:
     assert "unknown accuracy set 'arithmatic'" in result.output
     assert "arithmetic" in result.output.split("known")[-1]  # the known sets are listed
     assert invoke("run", "--dry-run", "--accuracy-threshold", "arithmetic=0.9").exit_code == 0
+    for bad in ("arithmetic=0", "arithmetic=1.5", "arithmetic=nan", "arithmetic"):
+        result = invoke("run", "--dry-run", "--accuracy-threshold", bad)
+        assert result.exit_code == 2 and "0 < X <= 1" in result.output, bad
 
 
 def test_filter_selects_cases(tmp_path: Path) -> None:

@@ -201,8 +201,12 @@ def _parse_thresholds(items: tuple[str, ...]) -> dict[str, float]:
             number = float(value)
         except ValueError:
             number = -1.0
-        if not sep or not name or not 0 <= number <= 1:
-            fail(f"--accuracy-threshold {item!r}: use SET=X with X between 0 and 1", EXIT_USAGE)
+        # 0 would pass any accuracy at all: a set's own thresholds lie in (0, 1] too.
+        if not sep or not name or not 0 < number <= 1:
+            fail(
+                f"--accuracy-threshold {item!r}: use SET=X with 0 < X <= 1 (e.g. arithmetic=0.9)",
+                EXIT_USAGE,
+            )
         if name not in known:
             # The run looks thresholds up by set name, so a misspelt one would be ignored and
             # the set judged at its default threshold without a word.
