@@ -137,14 +137,17 @@ def sse(*events: dict[str, Any]) -> str:
     return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
 
 
+def opening(reply: str) -> tuple[dict[str, Any], ...]:
+    """message_start, a text block's start and one delta carrying `reply`."""
+    return (
+        {"type": "message_start", "message": message()},
+        {"type": "content_block_start", "index": 0, "content_block": text("")},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": reply}},
+    )
+
+
 def test_stream_checks_map_rules_to_requirements() -> None:
-    start = {"type": "message_start", "message": message()}
-    block = {"type": "content_block_start", "index": 0, "content_block": text("")}
-    delta = {
-        "type": "content_block_delta",
-        "index": 0,
-        "delta": {"type": "text_delta", "text": "hi"},
-    }
+    start, block, delta = opening("hi")
     end = {
         "type": "message_delta",
         "delta": {"stop_reason": "end_turn"},
@@ -173,14 +176,7 @@ def test_stream_checks_map_rules_to_requirements() -> None:
 
 
 def test_stream_framing_invalid_utf8() -> None:
-    start = {"type": "message_start", "message": message()}
-    block = {"type": "content_block_start", "index": 0, "content_block": text("")}
-    delta = {
-        "type": "content_block_delta",
-        "index": 0,
-        "delta": {"type": "text_delta", "text": "caf\u00e9"},
-    }
-    good = sse(start, block, delta).replace("\\u00e9", "\u00e9")  # sent as raw UTF-8
+    good = sse(*opening("caf\u00e9")).replace("\\u00e9", "\u00e9")  # sent as raw UTF-8
     assert run("ant.stream_framing", capture({"stream": True}, good, sse=True)) == []
     raw = good.encode().replace("caf\u00e9".encode(), b"caf\xe9")  # Latin-1: not UTF-8
     bad = Capture(
