@@ -178,15 +178,7 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     (Fault("data_after_done", events=lambda evs: [*evs, evs[0]]), STREAM_ALL | PROP_VALID, set()),
     (
         Fault("sse_as_text_plain", content_type=lambda c: "text/plain" if "event" in c else c),
-        {
-            "stream.basic",
-            "stream.include_usage",
-            "stream.length",
-            "stream.stop",
-            "stream.multi_turn",
-            "stream.n_choices",
-        }
-        | PROP_VALID,
+        STREAM_ALL | PROP_VALID,
         set(),
     ),
     (
@@ -306,9 +298,9 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     (Fault("auth_not_enforced", api_key=False), {"auth.invalid_key", "auth.missing_key"}, set()),
     (Fault("model_list_not_an_object", body=_bare_model_list), {"models.list"}, set()),
     (
-        # Only the cases that judge a stream's framing (STREAM-002) look at its encoding.
+        # Every stream case judges its stream's framing (STREAM-002), encoding included.
         Fault("invalid_utf8_in_streams", events=invalid_utf8_comment),
-        {"stream.basic", "stream.include_usage", "stream.multi_turn"} | PROP_VALID,
+        STREAM_ALL | PROP_VALID,
         set(),
     ),
 ]

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from llmconform.checks.anthropic import ERROR_TYPES
+from llmconform.checks.context import parse_json_body
 from llmconform.cli_common import (
     EXIT_COULD_NOT_RUN,
     EXIT_FAILURES,
@@ -193,7 +194,9 @@ def validate_bytes(
     assert kind.schema is not None  # every kind without checks comes from a schema
     label = f"schema:{kind.schema}"
     try:
-        instance = json.loads(body)
+        # Decoded as `run` decodes bodies (strictly UTF-8), so that a body `run` fails
+        # is not valid here.
+        instance = parse_json_body(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [Finding(label, Level.MUST, "schema", f"not JSON: {exc}", Outcome.FAIL, "$")]
     return [
@@ -206,7 +209,7 @@ def _anthropic_status(body: bytes) -> int | None:
     """The status Anthropic sends with this error type, so that, without --status, only the
     body is judged and not a status we would have to invent."""
     try:
-        err = json.loads(body).get("error")
+        err = parse_json_body(body).get("error")
     except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
         return None
     kind = err.get("type") if isinstance(err, dict) else None

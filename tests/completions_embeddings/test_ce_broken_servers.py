@@ -158,7 +158,7 @@ def _make_invalid_if(key: str) -> Any:
 
 # (fault, cases expected to FAIL, cases expected to WARN)
 CASES: list[tuple[Fault, set[str], set[str]]] = [
-    (Fault("invalid_utf8_in_streams", events=invalid_utf8_comment), {"completions.stream"}, set()),
+    (Fault("invalid_utf8_in_streams", events=invalid_utf8_comment), COMPLETIONS_STREAMS, set()),
     (
         Fault(
             "completion_object_is_chat",

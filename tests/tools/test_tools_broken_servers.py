@@ -1,5 +1,6 @@
 """Each broken server is flagged by exactly the tools/structured/logprobs/params cases that
-test what it breaks, and by no other case of the OpenAI suite."""
+test what it breaks, and by no other case of the OpenAI suite; a stream framing fault is
+flagged by every stream case, these and the core ones alike."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ PLAIN_CALLS = {
     "tools.round_trip",
     "tools.stream_matches",
 }
+# Every case of this selection that streams (the `n` cases are not selected): a framing
+# fault fails each of them, since each judges the framing of the stream it receives.
+EVERY_STREAM = STREAMED_CALLS | {
+    "stream.basic",
+    "stream.include_usage",
+    "stream.length",
+    "stream.length_usage",
+    "stream.stop",
+    "stream.multi_turn",
+    "structured.json_object_stream",
+    "structured.json_schema_stream",
+    "logprobs.stream",
+}
 
 # fault name -> (cases expected to FAIL, cases expected to WARN)
 EXPECTED: dict[str, tuple[set[str], set[str]]] = {
@@ -57,6 +71,8 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "json_object_ignored": ({"structured.json_object", "structured.json_object_stream"}, set()),
     "top_logprobs_count_wrong": ({"logprobs.basic", "logprobs.stream"}, set()),
     "logprobs_tokens_not_concatenating": (set(), {"logprobs.basic"}),
+    "invalid_utf8_in_streams": (EVERY_STREAM | {"prop.valid_requests"}, set()),
+    "no_done": (EVERY_STREAM | {"prop.valid_requests"}, set()),
 }
 
 
@@ -73,6 +89,8 @@ REASON = {
     "json_object_ignored": "JSON-001",
     "top_logprobs_count_wrong": "LOGPROBS-003",
     "logprobs_tokens_not_concatenating": "LOGPROBS-004",
+    "invalid_utf8_in_streams": "STREAM-002",
+    "no_done": "STREAM-003",
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from llmconform.reference.app import create_app
 from llmconform.reference.asgi import ASGIApp, Message
 
-from broken_servers import Fault
+from broken_servers import DONE, Fault, invalid_utf8_comment
 
 Rewrite = Callable[[Any], Any]
 
@@ -135,6 +135,10 @@ FAULTS: dict[str, Fault] = {
         Fault("json_object_ignored", request=_drop_json_object),
         Fault("top_logprobs_count_wrong", body=_one_alternative, chunk=_one_alternative),
         Fault("logprobs_tokens_not_concatenating", body=_special_token),
+        # Framing faults: every streamed tools, structured-output and logprobs case judges
+        # the stream it receives, not only the core stream cases.
+        Fault("invalid_utf8_in_streams", events=invalid_utf8_comment),
+        Fault("no_done", events=lambda evs: [e for e in evs if e != DONE]),
     ]
 }
 

@@ -8,6 +8,7 @@ from llmconform.catalog import load_catalog
 from llmconform.checks import known_checks
 from llmconform.cli import main
 from llmconform.explain_cli import cases_for
+from llmconform.model import Level
 
 
 def invoke(*args: str) -> Result:
@@ -60,3 +61,16 @@ def test_a_case_shows_its_requests_checks_and_requirements() -> None:
 def test_a_scenario_case_says_so() -> None:
     out = invoke("tools.round_trip").output
     assert "scenario: chat_tool_round_trip" in out and "TOOLS-008" in out
+
+
+def test_err_001_states_what_is_checked_on_every_error_case() -> None:
+    # error.envelope reports ERR-001 on every error case (an unknown model, an out-of-range
+    # value, a wrong key), not only on malformed requests: an error behind a 2xx status.
+    catalog = load_catalog(known_checks=known_checks())
+    ids = {case.id for case, _ in cases_for("ERR-001", catalog)}
+    assert {"error.unknown_model", "error.temperature_out_of_range", "auth.invalid_key"} <= ids
+    req = catalog.requirements["ERR-001"]
+    assert req.level is Level.MUST
+    assert req.statement.startswith("An error is never answered with a 2xx status")
+    out = " ".join(invoke("ERR-001").output.split())
+    assert out.startswith("ERR-001 MUST area errors An error is never answered with a 2xx status")

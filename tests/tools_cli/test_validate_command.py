@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from llmconform.cli import main
-from llmconform.validate_cli import kinds
+from llmconform.validate_cli import _anthropic_status, kinds
 
 
 def invoke(*args: str, stdin: bytes | None = None) -> Result:
@@ -165,3 +165,32 @@ def test_kinds_cover_every_document_schema_and_the_streams() -> None:
     assert {"sse", "responses.sse", "anthropic.sse", "completion.sse"} <= names
     assert {"chat.completion.chunk", "responses.response", "anthropic.message", "model"} <= names
     assert not any(name.endswith("common") for name in names)
+
+
+# A body in UTF-16 or UTF-32 is not JSON a client reads (RFC 8259 §8.1: UTF-8); `run` judges
+# bodies strictly as UTF-8, so `validate` must not quietly accept what `run` fails.
+OTHER_ENCODINGS = ("utf-16", "utf-16-le", "utf-32", "utf-32-be")
+
+
+@pytest.mark.parametrize("encoding", OTHER_ENCODINGS)
+@pytest.mark.parametrize("kind", ["model", "chat.completion"])
+def test_json_in_another_encoding_than_utf8_fails(write: Any, kind: str, encoding: str) -> None:
+    doc = {"id": "m", "object": "model", "created": int(time.time()), "owned_by": "o"}
+    if kind == "chat.completion":
+        doc = completion()
+    assert invoke(write(json.dumps(doc).encode()), "--as", kind).exit_code == 0
+    result = invoke(write(json.dumps(doc).encode(encoding)), "--as", kind)
+    assert result.exit_code == 1, result.output
+    assert "not JSON" in result.output
+
+
+def test_a_leading_utf8_bom_is_tolerated_as_by_run(write: Any) -> None:
+    doc = {"id": "m", "object": "model", "created": int(time.time()), "owned_by": "o"}
+    assert invoke(write(json.dumps(doc).encode("utf-8-sig")), "--as", "model").exit_code == 0
+
+
+@pytest.mark.parametrize("encoding", OTHER_ENCODINGS)
+def test_anthropic_error_status_is_not_read_from_a_body_that_is_not_utf8(encoding: str) -> None:
+    text = json.dumps({"type": "error", "error": {"type": "authentication_error", "message": "x"}})
+    assert _anthropic_status(text.encode("utf-8-sig")) == 401
+    assert _anthropic_status(text.encode(encoding)) is None

@@ -19,6 +19,16 @@ class Unverifiable(Exception):
     """The data a check needs is absent (e.g. the body is not JSON); the check cannot pass."""
 
 
+def parse_json_body(body: bytes) -> JSON:
+    """A response body parsed as JSON the way clients read it: strictly UTF-8 (RFC 8259 §8.1).
+
+    `json.loads(bytes)` would also guess UTF-16 and UTF-32, which clients do not, so the bytes
+    are decoded first. A leading UTF-8 BOM stays tolerated. Raises `UnicodeDecodeError` or
+    `json.JSONDecodeError` (both `ValueError`s) when the body is not UTF-8 JSON.
+    """
+    return json.loads(body.decode("utf-8-sig"))
+
+
 @dataclass(frozen=True)
 class StreamPayload:
     """One parsed `data:` payload of an event stream, with its position among the events."""
@@ -55,9 +65,7 @@ class Exchange:
         """The response body parsed as JSON; raises Unverifiable when it is not JSON."""
         body = self.capture.body
         try:
-            # Strictly UTF-8 (RFC 8259 §8.1): json.loads(bytes) would also guess UTF-16 and
-            # UTF-32, which clients do not. A leading UTF-8 BOM stays tolerated, as it was.
-            return json.loads(body.decode("utf-8-sig"))
+            return parse_json_body(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             excerpt = body[:80].decode("utf-8", "replace")
             raise Unverifiable(
