@@ -250,3 +250,131 @@ def test_stream_events_invalid_utf8() -> None:
 def test_json_body_must_be_utf8() -> None:
     with pytest.raises(Unverifiable, match="'utf-8' codec"):
         run("responses.json", capture(json.dumps(response()).encode("utf-16")))
+
+
+# A response cut by its max_output_tokens bound is legitimate for any model: the suite bounds
+# every request, so checks about something else must accept it (or say they cannot tell).
+CUT = {"reason": "max_output_tokens"}
+BOUNDED = {"max_output_tokens": 256, "tools": TOOLS, "tool_choice": "required"}
+
+
+def cut_response(output: list[Any] | None = None, **changes: Any) -> dict[str, Any]:
+    """A response that stopped at its budget; its last item is the one that was cut."""
+    out = response()["output"] if output is None else output
+    if out:
+        out = [*out[:-1], {**out[-1], "status": "incomplete"}]
+    return response(status="incomplete", incomplete_details=CUT, output=out, **changes)
+
+
+def kinds(issues: list[Issue]) -> set[tuple[str, str]]:
+    return {(i.requirement, i.kind.value) for i in issues}
+
+
+def test_a_cut_text_response_fails_no_check_about_something_else() -> None:
+    cut = capture(cut_response(), {"max_output_tokens": 256})
+    for name in (
+        "responses.ok",
+        "responses.json",
+        "responses.schema",
+        "responses.created_at",
+        "responses.message",
+        "responses.usage",
+        "responses.instructions",
+        "responses.no_function_call",
+    ):
+        assert run(name, cut) == [], name
+    # Cut before any text (a reasoning model may think the whole budget away): cannot tell.
+    thought = {"type": "reasoning", "id": "rs_1", "summary": [], "status": "incomplete"}
+    silent = run("responses.message", capture(cut_response([thought])))
+    assert kinds(silent) == {("RESP-005", "inconclusive")}
+
+
+def test_message_still_fails_real_faults_next_to_a_cut() -> None:
+    # Another reason, no reason, an error, or details on a completed response are faults.
+    for bad in (
+        response(status="incomplete", incomplete_details={"reason": "content_filter"}),
+        response(status="incomplete"),
+        cut_response(error={"code": "server_error", "message": "x"}),
+        response(incomplete_details=CUT),
+    ):
+        assert kinds(run("responses.message", capture(bad))) == {("RESP-005", "violation")}, bad
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        # The budget ran out before the call: whether it would have come cannot be told.
+        ([], {("RESP-TOOL-001", "inconclusive")}),
+        # The call was cut mid-arguments: their validity cannot be told.
+        ([call('{"n": ')], {("RESP-TOOL-002", "inconclusive")}),
+        # Arguments that parse are whole even in a cut call: judged in full.
+        ([call('{"n": 1}')], set()),
+        ([call('{"n": "1"}')], {("RESP-TOOL-002", "violation")}),
+        # The name comes before the arguments: a wrong one is still a fault.
+        ([call('{"n": ', name="h")], {("RESP-TOOL-001", "violation")}),
+        # Only the last item can be cut: an earlier call with broken JSON is a fault.
+        ([call("{n: 1}", call_id="a"), call('{"n": ', call_id="b")], None),
+    ],
+)
+def test_function_call_on_a_cut_response(
+    output: list[Any], expected: set[tuple[str, str]] | None
+) -> None:
+    got = kinds(run("responses.function_call", capture(cut_response(output), BOUNDED)))
+    if expected is None:
+        assert got == {("RESP-TOOL-002", "violation"), ("RESP-TOOL-002", "inconclusive")}
+    else:
+        assert got == expected
+
+
+def test_function_call_without_a_cut_still_fails() -> None:
+    whole = capture(response(output=[call('{"n": ')]), BOUNDED)
+    assert kinds(run("responses.function_call", whole)) == {("RESP-TOOL-002", "violation")}
+    none = capture(response(output=[]), BOUNDED)
+    assert kinds(run("responses.function_call", none)) == {("RESP-TOOL-001", "violation")}
+
+
+def test_tool_round_trip_on_cut_responses() -> None:
+    first = capture(response(output=[call('{"n": 1}')]), BOUNDED)
+    assert run("responses.tool_round_trip", first, capture(cut_response())) == []
+    silent = run("responses.tool_round_trip", first, capture(cut_response([])))
+    assert kinds(silent) == {("RESP-TOOL-004", "inconclusive")}
+    # The first response was cut before a whole call: nothing was sent back to judge.
+    cut_first = capture(cut_response([]), BOUNDED)
+    assert kinds(run("responses.tool_round_trip", cut_first)) == {("RESP-TOOL-004", "inconclusive")}
+    # Faults still fail: no call and no cut, another incomplete reason, no message at all.
+    with pytest.raises(Unverifiable):
+        run("responses.tool_round_trip", capture(response(output=[]), BOUNDED))
+    filtered = response(status="incomplete", incomplete_details={"reason": "content_filter"})
+    for bad in (filtered, response(output=[])):
+        got = run("responses.tool_round_trip", first, capture(bad))
+        assert kinds(got) == {("RESP-TOOL-004", "violation")}
+
+
+def test_reuses_compaction_accepts_a_cut_answer() -> None:
+    window = capture({"object": "response.compaction"})
+    assert run("responses.reuses_compaction", window, capture(cut_response())) == []
+    failed = capture(response(status="failed"))
+    assert reqs(run("responses.reuses_compaction", window, failed)) == {"RESP-COMPACT-002"}
+
+
+def test_stream_arguments_cannot_tell_on_a_stream_cut_before_the_call() -> None:
+    def stream_of(final: dict[str, Any], terminal: str) -> Capture:
+        created = {**final, "status": "in_progress", "output": [], "incomplete_details": None}
+        body = sse(
+            [
+                {"type": "response.created", "response": created},
+                {"type": terminal, "response": final},
+            ]
+        )
+        return capture(body, {"stream": True}, ctype="text/event-stream", stream=True)
+
+    cut = stream_of(cut_response([]), "response.incomplete")
+    assert kinds(run("responses.stream_arguments", cut)) == {("RESP-STREAM-013", "inconclusive")}
+    assert run("responses.stream_final", cut) == []
+    # A completed stream without a call, or one that claims a cut it does not carry, fails.
+    for final, terminal in (
+        (response(output=[]), "response.completed"),
+        (cut_response([]), "response.completed"),
+    ):
+        got = kinds(run("responses.stream_arguments", stream_of(final, terminal)))
+        assert got == {("RESP-STREAM-013", "violation")}

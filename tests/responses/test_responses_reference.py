@@ -274,3 +274,44 @@ def test_unknown_model_is_404(client: httpx.Client) -> None:
     r = client.post("/responses", json={"model": "nope", "input": "x"})
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "model_not_found"
+
+
+# Twelve required string members: their example arguments take 24 tokens, more than 16.
+WIDE_TOOL = {
+    "type": "function",
+    "name": "fill",
+    "parameters": {
+        "type": "object",
+        "properties": {f"f{i}": {"type": "string"} for i in range(12)},
+        "required": [f"f{i}" for i in range(12)],
+    },
+}
+
+
+def test_max_output_tokens_cuts_a_function_call(client: httpx.Client) -> None:
+    whole = create(client, input="go", tools=[WIDE_TOOL], tool_choice="required")
+    full_args = whole["output"][0]["arguments"]
+    assert whole["status"] == "completed" and json.loads(full_args)["f11"] == "example"
+    cut = create(
+        client, input="go", tools=[WIDE_TOOL], tool_choice="required", max_output_tokens=16
+    )
+    assert validate(cut, SCHEMA + "response") == []
+    assert (cut["status"], cut["incomplete_details"]) == (
+        "incomplete",
+        {"reason": "max_output_tokens"},
+    )
+    [call] = cut["output"]
+    assert call["status"] == "incomplete" and call["name"] == "fill"
+    # The name costs one token, the arguments the other 15: a prefix of the whole call.
+    assert full_args.startswith(call["arguments"]) and call["arguments"] != full_args
+    assert cut["usage"]["output_tokens"] == 16
+    # Streamed, the cut call follows the state machine and ends in response.incomplete.
+    events, _ = stream(
+        client, input="go", tools=[WIDE_TOOL], tool_choice="required", max_output_tokens=16
+    )
+    report = analyze(
+        sm.StreamEvent(i, n or None, d, d if isinstance(d, str) else "")
+        for i, (n, d) in enumerate(events)
+    )
+    assert report.violations == [] and report.terminal_type == "response.incomplete"
+    assert events[-2][1]["response"]["output"][0]["arguments"] == call["arguments"]

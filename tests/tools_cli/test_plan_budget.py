@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -164,6 +165,55 @@ def test_responses_scenario_bounds_match_their_code(name: str) -> None:
     bound = SCENARIO_BOUNDS[name]
     assert len(sent) == bound.requests
     assert [request_cost(r).max_tokens for r in sent[1:]] == list(bound.follow_ups)
+
+
+# Every generating request of the packaged suite carries an output-token limit (a run against
+# a paid API must not be open-ended), except these, each with the reason it cannot.
+UNBOUNDED_BY_DESIGN = {
+    # POST /responses/compact has no output limit parameter (its body is model, input,
+    # instructions, previous_response_id and cache/tier settings): a max_output_tokens there
+    # is an unknown parameter, which OpenAI rejects with a 400.
+    "responses.compact": 1,
+    # Its first request is the same /responses/compact; the follow-up /responses is bounded.
+    "responses.compact_round_trip": 1,
+}
+
+
+def test_no_packaged_case_is_unbounded_unless_justified() -> None:
+    catalog = load_catalog(known_checks=known_checks())
+    # Every profile, opt-in ones included, and every capability: the whole packaged suite.
+    profiles = sorted({p for r in catalog.requirements.values() for p in r.profiles})
+    plan = plan_run(catalog, profiles=profiles)
+    assert {c.case_id for c in plan.cases} == set(catalog.cases)  # nothing left out
+    unbounded = {c.case_id: c.unbounded for c in plan.cases if c.unbounded}
+    assert unbounded == UNBOUNDED_BY_DESIGN
+    # The cases whose requests an SDK builds are not counted here; their drivers set limits.
+    assert all(c.case_id.startswith("sdk.") for c in plan.cases if c.requests is None)
+
+
+def test_responses_tool_round_trip_sends_no_cut_call_back() -> None:
+    # A call cut mid-arguments must not be run, so there is no result to send back.
+    catalog = load_catalog(known_checks=known_checks())
+    [case] = [c for c in catalog.cases.values() if c.scenario == "responses_tool_round_trip"]
+    cut_call = {"type": "function_call", "call_id": "c1", "name": "f", "arguments": '{"ci'}
+    answers = {
+        "cut": (
+            {
+                "status": "incomplete",
+                "incomplete_details": {"reason": "max_output_tokens"},
+                "output": [{**cut_call, "status": "incomplete"}],
+            },
+            1,
+        ),
+        "whole": ({"status": "completed", "output": [cut_call]}, 2),
+    }
+    for name, (answer, requests) in answers.items():
+        flow = SCENARIOS["responses_tool_round_trip"](case, Variables("m").as_dict())
+        sent = [next(flow)]
+        with contextlib.suppress(StopIteration):  # the scenario may stop after one request
+            sent.append(flow.send(_capture(sent[0], answer)))
+        assert len(sent) == requests, name
+        assert all(request_cost(r).max_tokens == 256 for r in sent), name
 
 
 def test_chat_round_trip_follow_up_inherits_the_first_body() -> None:

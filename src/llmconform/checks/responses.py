@@ -15,7 +15,7 @@ from typing import Any
 from llmconform.apis.open_responses import as_list
 from llmconform.checks.common import excerpt, not_client_error, schema_issues, unexpected_status
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
-from llmconform.checks.registry import Issue, check
+from llmconform.checks.registry import Issue, IssueKind, check
 
 _MS_THRESHOLD = 100_000_000_000  # 5138 AD in seconds; 1973 in milliseconds
 _DAY = 86_400
@@ -72,6 +72,23 @@ def response_of(ex: Exchange) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Unverifiable("response body is not a JSON object")
     return body
+
+
+def cut_by_limit(response: dict[str, Any]) -> bool:
+    """Whether the response says it stopped at its output-token budget.
+
+    Such a response (status "incomplete", incomplete_details.reason "max_output_tokens") is
+    legitimate for any model: the suite bounds every request, so a model that thinks or
+    talks longer than the bound is cut. Checks about something else must then accept it, and
+    report "cannot tell" where the cut hides what they judge (like finish_reason "length"
+    for chat).
+    """
+    details = response.get("incomplete_details")
+    return (
+        response.get("status") == "incomplete"
+        and isinstance(details, dict)
+        and details.get("reason") == "max_output_tokens"
+    )
 
 
 def request_of(ex: Exchange) -> dict[str, Any]:
@@ -155,21 +172,30 @@ def spec_fields(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("responses.message", "RESP-005")
 def message(ctx: CheckContext) -> Iterator[Issue]:
-    """A text answer: status completed, no error, an assistant message with output_text."""
+    """A text answer: status completed, no error, an assistant message with output_text.
+
+    A response cut by max_output_tokens is "incomplete" with that reason instead; its text
+    still comes in an assistant message, unless the budget ran out before any text (a
+    reasoning model may spend it all thinking): then whether a message would have come
+    cannot be told.
+    """
     ex = ctx.primary
     response = response_of(ex)
-    if response.get("status") != "completed":
+    cut = cut_by_limit(response)
+    if response.get("status") != "completed" and not cut:
         yield Issue(
             "RESP-005",
-            f"status is {excerpt(response.get('status'))}, expected 'completed'",
+            f"status is {excerpt(response.get('status'))}, expected 'completed' (or "
+            "'incomplete' with reason 'max_output_tokens')",
             "$.status",
             ex.index,
         )
-    for key in ("error", "incomplete_details"):
+    # A cut response names its reason in incomplete_details; error is null either way.
+    for key in ("error",) if cut else ("error", "incomplete_details"):
         if response.get(key) is not None:
             yield Issue(
                 "RESP-005",
-                f"{key} is {excerpt(response.get(key))} in a completed response, expected null",
+                f"{key} is {excerpt(response.get(key))}, expected null",
                 f"$.{key}",
                 ex.index,
             )
@@ -183,9 +209,13 @@ def message(ctx: CheckContext) -> Iterator[Issue]:
     if not texts:
         yield Issue(
             "RESP-005",
-            "output has no assistant message with an output_text part",
+            "the response was cut by max_output_tokens before any output_text: cannot tell "
+            "whether the answer would have come as an assistant message"
+            if cut
+            else "output has no assistant message with an output_text part",
             "$.output",
             ex.index,
+            IssueKind.INCONCLUSIVE if cut else IssueKind.VIOLATION,
         )
 
 
@@ -273,6 +303,7 @@ from llmconform.checks import (  # noqa: E402
 )
 
 __all__ = [
+    "cut_by_limit",
     "response_of",
     "responses_params",
     "responses_scenarios",

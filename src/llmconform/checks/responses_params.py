@@ -15,7 +15,7 @@ from llmconform.apis.open_responses import as_list
 from llmconform.checks.common import excerpt, schema_issues
 from llmconform.checks.context import CheckContext, Unverifiable
 from llmconform.checks.registry import Issue, check
-from llmconform.checks.responses import request_of, response_of
+from llmconform.checks.responses import cut_by_limit, request_of, response_of
 
 __all__ = ["chained", "compaction", "instructions", "length", "reuses_compaction"]
 
@@ -112,7 +112,11 @@ def compaction(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("responses.reuses_compaction", "RESP-COMPACT-002")
 def reuses_compaction(ctx: CheckContext) -> Iterator[Issue]:
-    """A new response whose input is a compacted window plus a new message succeeds."""
+    """A new response whose input is a compacted window plus a new message succeeds.
+
+    Success is status "completed", or "incomplete" because the answer reached its
+    max_output_tokens: the window was accepted either way.
+    """
     ex = ctx.primary
     if ex.index == 0:
         raise Unverifiable("the compaction step failed, so its output could not be reused")
@@ -123,8 +127,9 @@ def reuses_compaction(ctx: CheckContext) -> Iterator[Issue]:
             exchange=ex.index,
         )
         return
-    status = response_of(ex).get("status")
-    if status != "completed":
+    response = response_of(ex)
+    status = response.get("status")
+    if status != "completed" and not cut_by_limit(response):
         yield Issue(
             "RESP-COMPACT-002",
             f"a response over the compacted window has status {excerpt(status)}",

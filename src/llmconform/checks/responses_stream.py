@@ -15,6 +15,7 @@ from llmconform.apis.open_responses_machine import analyze
 from llmconform.checks.common import invalid_utf8, schema_issues
 from llmconform.checks.context import CheckContext, Exchange
 from llmconform.checks.registry import Issue, IssueKind, check
+from llmconform.checks.responses import cut_by_limit
 
 # SSE events without an `event:` field are dispatched with the default type "message".
 _DEFAULT_EVENT = "message"
@@ -159,12 +160,24 @@ def text(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("responses.stream_arguments", "RESP-STREAM-013")
 def arguments(ctx: CheckContext) -> Iterator[Issue]:
-    """Function call argument deltas join to the `.done` arguments and the item's arguments."""
+    """Function call argument deltas join to the `.done` arguments and the item's arguments.
+
+    A stream that ends in response.incomplete because of max_output_tokens may stop before
+    any call: what its deltas would have been cannot be told (inconclusive).
+    """
     ex = ctx.primary
     report = stream_report(ex)
     if not any(item.type == "function_call" for item in report.items):
+        final = report.terminal_response or {}
+        cut = report.terminal_type == "response.incomplete" and cut_by_limit(final)
         yield Issue(
-            "RESP-STREAM-013", "the stream carried no function_call item", exchange=ex.index
+            "RESP-STREAM-013",
+            "the stream was cut by max_output_tokens before any function_call item: cannot "
+            "tell whether its argument deltas would join"
+            if cut
+            else "the stream carried no function_call item",
+            exchange=ex.index,
+            kind=IssueKind.INCONCLUSIVE if cut else IssueKind.VIOLATION,
         )
     yield from _report(ex, {sm.ARGS_MISMATCH: "RESP-STREAM-013"})
 

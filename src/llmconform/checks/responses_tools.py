@@ -9,10 +9,11 @@ from typing import Any
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
 
+from llmconform.apis.open_responses import as_list
 from llmconform.checks.common import excerpt
-from llmconform.checks.context import CheckContext, Unverifiable
-from llmconform.checks.registry import Issue, check
-from llmconform.checks.responses import items_of, request_of, response_of
+from llmconform.checks.context import CheckContext, Exchange, Unverifiable
+from llmconform.checks.registry import Issue, IssueKind, check
+from llmconform.checks.responses import cut_by_limit, items_of, request_of, response_of
 
 __all__ = ["function_call", "no_function_call", "tool_round_trip"]
 
@@ -45,22 +46,34 @@ def function_call(ctx: CheckContext) -> Iterator[Issue]:
     """Forced tool use yields function_call items naming an allowed tool, with valid arguments.
 
     With `optional: true` (tool_choice auto) a missing call is fine, but any call made must
-    still be well formed.
+    still be well formed. A response cut by max_output_tokens may end before the call (the
+    budget went to reasoning or text) or in the middle of its arguments: neither can be
+    judged, so both are reported as inconclusive; the call's name and call_id, which come
+    before its arguments, are still judged.
     """
     ex = ctx.primary
     req = request_of(ex)
     declared = _declared_tools(req)
     allowed = _allowed_names(req, declared)
     response = response_of(ex)
+    cut = cut_by_limit(response)
     calls = items_of(response, "function_call")
     if not calls and not ctx.args.get("optional"):
+        choice = excerpt(req.get("tool_choice"))
         yield Issue(
             "RESP-TOOL-001",
-            f"tool_choice {excerpt(req.get('tool_choice'))} requires a "
-            "function call but the output has no function_call item",
+            f"the response was cut by max_output_tokens before any function call: cannot "
+            f"tell whether tool_choice {choice} was honoured"
+            if cut
+            else f"tool_choice {choice} requires a function call but the output has no "
+            "function_call item",
             "$.output",
             ex.index,
+            IssueKind.INCONCLUSIVE if cut else IssueKind.VIOLATION,
         )
+    # Only the last item of a cut response can be partial (the spec requires the incomplete
+    # item to be the last one); earlier calls are whole and judged in full.
+    last = len(as_list(response.get("output"))) - 1
     seen: set[str] = set()
     for pos, call in calls:
         where = f"$.output[{pos}]"
@@ -81,10 +94,15 @@ def function_call(ctx: CheckContext) -> Iterator[Issue]:
                 ex.index,
             )
             continue
-        yield from _argument_issues(call.get("arguments"), declared[str(name)], where, ex.index)
+        yield from _argument_issues(
+            call.get("arguments"), declared[str(name)], where, ex.index, cut and pos == last
+        )
 
 
-def _argument_issues(args: Any, tool: dict[str, Any], where: str, index: int) -> Iterator[Issue]:
+def _argument_issues(
+    args: Any, tool: dict[str, Any], where: str, index: int, truncated: bool = False
+) -> Iterator[Issue]:
+    """Issues with one call's arguments; `truncated`: the token budget may have cut them."""
     if not isinstance(args, str):
         yield Issue(
             "RESP-TOOL-002",
@@ -96,11 +114,17 @@ def _argument_issues(args: Any, tool: dict[str, Any], where: str, index: int) ->
     try:
         value = json.loads(args)
     except json.JSONDecodeError as exc:
+        # A prefix of a JSON object never parses, so arguments that do parse are whole and
+        # judged below even in a cut call; only unparsable ones may be the budget's doing.
         yield Issue(
             "RESP-TOOL-002",
-            f"arguments is not valid JSON ({exc.msg}): {excerpt(args)}",
+            f"arguments cut by max_output_tokens mid-JSON: cannot tell whether they would "
+            f"have been valid: {excerpt(args)}"
+            if truncated
+            else f"arguments is not valid JSON ({exc.msg}): {excerpt(args)}",
             where + ".arguments",
             index,
+            IssueKind.INCONCLUSIVE if truncated else IssueKind.VIOLATION,
         )
         return
     if not isinstance(value, dict):
@@ -142,9 +166,24 @@ def no_function_call(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("responses.tool_round_trip", "RESP-TOOL-004")
 def tool_round_trip(ctx: CheckContext) -> Iterator[Issue]:
-    """A function_call_output sent back with its call is answered with a completed message."""
+    """A function_call_output sent back with its call is answered with a completed message.
+
+    An answer cut by max_output_tokens counts when it holds a message; one cut before any
+    message cannot be judged. When the first response was cut before its call, there was
+    nothing to answer: inconclusive rather than a failure.
+    """
     ex = ctx.primary
     if ex.index == 0:
+        if ex.status == 200 and cut_by_limit(_response_or_empty(ctx.exchanges[0])):
+            yield Issue(
+                "RESP-TOOL-004",
+                "the first response was cut by max_output_tokens before a whole function "
+                "call, so there was no call to answer: cannot tell",
+                "$.status",
+                ex.index,
+                IssueKind.INCONCLUSIVE,
+            )
+            return
         raise Unverifiable("the first step produced no function call to answer")
     if ex.status != 200:
         yield Issue(
@@ -154,7 +193,18 @@ def tool_round_trip(ctx: CheckContext) -> Iterator[Issue]:
         )
         return
     response = response_of(ex)
-    if response.get("status") != "completed" or not items_of(response, "message"):
+    cut = cut_by_limit(response)
+    answered = bool(items_of(response, "message"))
+    if cut and not answered:
+        yield Issue(
+            "RESP-TOOL-004",
+            "the answer to a function_call_output was cut by max_output_tokens before any "
+            "message: cannot tell whether the round trip is answered",
+            "$.output",
+            ex.index,
+            IssueKind.INCONCLUSIVE,
+        )
+    elif not answered or not (cut or response.get("status") == "completed"):
         yield Issue(
             "RESP-TOOL-004",
             f"the answer to a function_call_output has status "
@@ -162,3 +212,11 @@ def tool_round_trip(ctx: CheckContext) -> Iterator[Issue]:
             "$.output",
             ex.index,
         )
+
+
+def _response_or_empty(ex: Exchange) -> dict[str, Any]:
+    """The exchange's response object, or {} when it has none (the status check says why)."""
+    try:
+        return response_of(ex)
+    except Unverifiable:
+        return {}

@@ -77,9 +77,9 @@ SCENARIO_BOUNDS: dict[str, ScenarioBound] = {
     "chat_tool_round_trip": ScenarioBound(2, inherit=True),
     # The tool_result turn reuses the first body with tool_choice auto.
     "anthropic_tool_round_trip": ScenarioBound(2, inherit=True),
-    "responses_previous_response": ScenarioBound(2, follow_ups=(64,)),
-    "responses_tool_round_trip": ScenarioBound(2, follow_ups=(None,)),
-    "responses_compact_round_trip": ScenarioBound(2, follow_ups=(64,)),
+    "responses_previous_response": ScenarioBound(2, follow_ups=(256,)),
+    "responses_tool_round_trip": ScenarioBound(2, follow_ups=(256,)),
+    "responses_compact_round_trip": ScenarioBound(2, follow_ups=(256,)),
 }
 
 

@@ -4,7 +4,9 @@ The reply is decided from the context (previous response + new input) alone:
 - a function call when tools are forced (tool_choice "required", a named function, or
   allowed_tools in mode "required"), or when tool_choice is "auto" and the last item is a
   user message (the conversation is waiting for the model to act); the call goes to the
-  first allowed tool, with arguments built from its parameters schema;
+  first allowed tool, with arguments built from its parameters schema, cut mid-JSON at
+  max_output_tokens like text (the name costs one token; the call and the response are then
+  incomplete);
 - otherwise text: the echo of the last user message, or of the last function output when the
   conversation ends with one, cut at max_output_tokens (then the response is incomplete).
 """
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from llmconform.reference.generation import generate, reply_source
+from llmconform.reference.generation import generate, generate_calls, reply_source
 from llmconform.reference.responses_request import Item, ResponsesRequest
 from llmconform.reference.tokenizer import count_tokens
 
@@ -74,17 +76,27 @@ def plan(req: ResponsesRequest, context: tuple[Item, ...]) -> Outcome:
         prompt += count_tokens(req.instructions) + PER_ITEM_TOKENS
     tool = _tool_to_call(req, context)
     if tool is not None:
-        args = json.dumps(example_value(tool.get("parameters") or {}), ensure_ascii=False)
-        call: Item = {
-            "type": "function_call",
-            "id": new_id("fc"),
-            "call_id": new_id("call"),
-            "name": tool["name"],
-            "arguments": args,
-            "status": "completed",
-        }
-        pieces = tuple(args[i : i + ARGUMENT_PIECE] for i in range(0, len(args), ARGUMENT_PIECE))
-        return Outcome((Planned(call, pieces),), "completed", prompt, count_tokens(args))
+        whole = json.dumps(example_value(tool.get("parameters") or {}), ensure_ascii=False)
+        # The same budget as text: a call that does not fit is cut mid-JSON, so a client (and
+        # the suite) can see a truncated call for what it is instead of an over-long answer.
+        calls = generate_calls([(tool["name"], whole)], max_tokens=req.max_output_tokens)
+        status = "incomplete" if calls.finish_reason == "length" else "completed"
+        planned: tuple[Planned, ...] = ()
+        for gen_call in calls.calls:
+            args = gen_call.arguments
+            call: Item = {
+                "type": "function_call",
+                "id": new_id("fc"),
+                "call_id": new_id("call"),
+                "name": gen_call.name,
+                "arguments": args,
+                "status": status,
+            }
+            pieces = tuple(
+                args[i : i + ARGUMENT_PIECE] for i in range(0, len(args), ARGUMENT_PIECE)
+            )
+            planned += (Planned(call, pieces),)
+        return Outcome(planned, status, prompt, calls.token_count)
     gen = generate(reply_source(_source_text(context)), max_tokens=req.max_output_tokens)
     status = "incomplete" if gen.finish_reason == "length" else "completed"
     message: Item = {
