@@ -195,3 +195,57 @@ def test_the_embedded_run_registers_the_markers_its_items_carry(
     report = run_against(create_app(api_key=TEST_KEY), keyword="chat.basic")
     assert [c.outcome for c in report.cases] == [Outcome.PASS]
     assert not [w for w in warned if "llmconform" in w]
+
+
+def test_cases_judged_while_others_exchange_get_the_same_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Judging in the loop's idle moments is an optimisation only: same results either way.
+    import llmconform.conformance_run as conformance_run
+
+    slow = create_app(api_key=TEST_KEY, ttft_delay_s=0.02)
+    early: list[int] = []
+    real = conformance_run.ConformanceRun._judge_one
+
+    def counted(self: conformance_run.ConformanceRun) -> bool:
+        did = real(self)
+        early.append(did)
+        return did
+
+    monkeypatch.setattr(conformance_run.ConformanceRun, "_judge_one", counted)
+    overlapped = run_against(slow, keyword="stream or chat or error")
+    assert sum(early) > 10  # most cases were judged before the exchanges ended
+    monkeypatch.setattr(conformance_run.ConformanceRun, "_judge_one", lambda self: False)
+    after = run_against(slow, keyword="stream or chat or error")
+
+    def results(report: object) -> list[tuple[str, str, list[str]]]:
+        return sorted(
+            (c.case_id, c.outcome.value, [f.message for f in c.findings])
+            for c in report.cases  # type: ignore[attr-defined]
+        )
+
+    assert results(overlapped) == results(after)
+
+
+def test_nothing_is_judged_early_while_latency_is_measured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import llmconform.conformance_run as conformance_run
+
+    seen: list[object] = []
+    real = conformance_run.execute
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(args[6] if len(args) > 6 else kwargs.get("idle"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(conformance_run, "execute", spy)
+    run_against(create_app(api_key=TEST_KEY), keyword="chat.basic")
+    run_against(
+        create_app(api_key=TEST_KEY),
+        keyword="perf.stream_latency",
+        profiles=("performance",),
+        requests=3,
+        warmup=1,
+    )
+    assert seen[0] is not None and seen[1] is None

@@ -10,6 +10,7 @@ over the captures. `llmconform run` registers one directly; the standalone plugi
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -119,6 +120,8 @@ class ConformanceRun:
         self._samples: dict[str, dict[int, list[Capture]]] = {}
         self.lazy = False  # exchange each case when its item runs (pytest-xdist workers)
         self._floor_measured = False
+        self._finished: deque[str] = deque()  # exchanged, not judged yet
+        self._early: set[str] = set()  # judged while other exchanges were still running
         self.cassette: Cassette | None = None
         self._stack = ExitStack()
 
@@ -190,7 +193,14 @@ class ConformanceRun:
                 self._samples.setdefault(base, {})[k] = captures
             else:
                 self.captures[case_id] = captures
+                self._finished.append(case_id)
             self.progress.advance(case_id)
+
+        # Finished cases are judged while the loop waits on the target (engine/idle), so
+        # that little judging is left once the last answer is in. Not when latency is
+        # measured: judging then would sit inside other samples' timings.
+        timed = any(REPEAT_TAG in c.tags for c in runnable)
+        idle = None if timed else self._judge_one
 
         # Everything alive by now (modules, the SDKs' pydantic classes: ~220k objects with
         # both SDKs) outlives the run. Frozen, a full garbage collection no longer rescans it:
@@ -200,7 +210,7 @@ class ConformanceRun:
         self.probe = False  # once per run
         self.progress.start(len(work))
         try:
-            execute(work, conn, self.options.limits, self.options.concurrency, done, probe)
+            execute(work, conn, self.options.limits, self.options.concurrency, done, probe, idle)
         except TargetDown as exc:
             self.unreachable = TargetUnreachable(f"cannot reach {self.target.label}: {exc}")
             return
@@ -268,8 +278,22 @@ class ConformanceRun:
             if case_id not in self.results:
                 self.judge(self.catalog.cases[case_id])
 
+    def _judge_one(self) -> bool:
+        """Judge one finished case ahead of its item; False when none is waiting."""
+        if not self._finished:
+            return False
+        case_id = self._finished.popleft()
+        try:
+            self.judge(self.catalog.cases[case_id])
+        except Exception:  # left to the item, which reports it through pytest as usual
+            return True
+        self._early.add(case_id)
+        return True
+
     def judge(self, case: Case) -> CaseResult:
         """Evaluate one case from its captures and remember the result (secret-free)."""
+        if case.id in self._early:
+            return self.results[case.id]
         captures = self.captures.get(case.id)
         if captures is None:
             why = (

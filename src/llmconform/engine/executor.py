@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from llmconform.engine.body import Body, BodyDecodeError, decoder_for, read_body
+from llmconform.engine.idle import Quiet, work_when_quiet
 from llmconform.engine.redaction import redact
 from llmconform.engine.transport_errors import describe, redirect_error, size_text
 from llmconform.http_client import tls_verify
@@ -240,8 +241,12 @@ async def run_cases(
     concurrency: int,
     on_case_done: Callable[[str, list[Capture]], None] | None = None,
     probe: Request | None = None,
+    idle: Callable[[], bool] | None = None,
 ) -> dict[str, list[Capture]]:
     """Execute every case's requests; returns captures by case id.
+
+    `idle`, when given, is called whenever the run has been quiet for a moment (see
+    engine/idle), one small item of work at a time, until it returns False.
 
     A case still running (or waiting) when `limits.run_deadline_s` is reached is stopped; its
     last capture is a `DEADLINE_ERROR` with no status, so it is judged an error.
@@ -253,6 +258,7 @@ async def run_cases(
     results: dict[str, list[Capture]] = {}
     gate = asyncio.Semaphore(max(1, concurrency))
     deadline = asyncio.get_running_loop().time() + limits.run_deadline_s
+    quiet = Quiet()
     async with make_client(conn, limits, concurrency) as client:
 
         async def one(item: CaseWork) -> None:
@@ -260,12 +266,14 @@ async def run_cases(
             cutoff = asyncio.timeout_at(deadline)
             try:
                 async with cutoff, gate:
+                    quiet.mark()
                     await _drive(item, client, conn, limits, state)
             except TimeoutError:
                 if not cutoff.expired():
                     raise
                 first = item.requests[0] if item.requests else Request("GET", "(not started)")
                 state.captures.append(_deadline_capture(state.pending or first, limits))
+            quiet.mark()
             results[item.case_id] = state.captures
             if on_case_done:
                 on_case_done(item.case_id, state.captures)
@@ -273,6 +281,7 @@ async def run_cases(
         # Created first, the probe takes the first pooled connection.
         checked = asyncio.ensure_future(send(client, probe, conn, limits)) if probe else None
         cases = asyncio.gather(*(one(w) for w in work))
+        spare = asyncio.ensure_future(work_when_quiet(idle, quiet)) if idle else None
         try:
             if checked is not None:
                 answer = await checked
@@ -288,6 +297,11 @@ async def run_cases(
             with contextlib.suppress(asyncio.CancelledError):
                 await cases
             raise
+        finally:
+            if spare is not None:
+                spare.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await spare
     return results
 
 
@@ -348,12 +362,13 @@ def execute(
     concurrency: int,
     on_case_done: Callable[[str, list[Capture]], None] | None = None,
     probe: Request | None = None,
+    idle: Callable[[], bool] | None = None,
 ) -> dict[str, list[Capture]]:
     """Synchronous entry point (runs its own event loop); see `run_cases`."""
     results: dict[str, list[Capture]] = {}
 
     async def main() -> None:
-        results.update(await run_cases(work, conn, limits, concurrency, on_case_done, probe))
+        results.update(await run_cases(work, conn, limits, concurrency, on_case_done, probe, idle))
 
     # The captures are not the task's result on purpose: asyncio.run() may repr() its main
     # task at exit (Python 3.11 signal handling), and a task repr includes its result:
