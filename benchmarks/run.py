@@ -53,10 +53,25 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the target's cost per request in figures 1b/1c (default 50; 20 with --quick)",
     )
+    parser.add_argument(
+        "--run-concurrency",
+        default=None,
+        help="concurrencies of figure 1b, comma-separated (default 1,4,16; 16 with --quick)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        help="only these figures (repeatable): 1a, 1b, 1c, 2, 3, 4, 5",
+    )
     args = parser.parse_args(argv)
     size: Size = QUICK if args.quick else FULL
     if args.run_delay_ms is not None:
         size = dataclasses.replace(size, run_delay_s=args.run_delay_ms / 1000)
+    if args.run_concurrency:
+        levels = tuple(int(c) for c in args.run_concurrency.split(","))
+        size = dataclasses.replace(size, run_concurrency=levels)
+    wanted = set(args.only or ())
 
     from _cpu import capture_suite, cpu_rows, profile_suite, validation_rows
     from _latency import latency_rows
@@ -69,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
 
     def step(name: str, fn: Callable[[], list[Row]]) -> None:
+        if wanted and name.split()[0] not in wanted:
+            return
         t0 = time.perf_counter()
         print(f"… {name}", end="", flush=True, file=sys.stderr)
         rows.extend(fn())
@@ -78,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     step("1b llmconform run wall time", lambda: run_rows(size))
     if not args.quick:
         step("1c pytest-xdist workers", lambda: xdist_rows(size))
-    suite = capture_suite(size)
+    suite = capture_suite(size) if not wanted or wanted & {"2", "4", "5"} else None
     step("2 CPU per exchange", lambda: cpu_rows(suite, size))
     step("3 latency error", lambda: latency_rows(size))
     step("4 schema validation", lambda: validation_rows(suite, size))
@@ -91,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs, 1-min load average {load_before:.2f} before, "
         f"{os.getloadavg()[0]:.2f} after (other work on the machine skews every figure)"
     )
-    if args.profile:
+    if args.profile and suite is not None:
         print("\ncProfile: evaluating every captured case 3 times (by own time)\n")
         print(profile_suite(suite))
     return 0
