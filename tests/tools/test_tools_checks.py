@@ -104,6 +104,10 @@ def test_round_trip() -> None:
     assert reqs(run("tools.round_trip", first, refused)) == ["TOOLS-008"]
     only_first = run("tools.round_trip", first)
     assert reqs(only_first) == ["TOOLS-008"] and "cannot verify" in only_first[0].message
+    # Cut by max_tokens before any call: the model talked too long, nothing to judge.
+    cut = capture(request(), completion({"content": "Let me think"}, finish="length"))
+    [inconclusive] = run("tools.round_trip", cut)
+    assert inconclusive.kind.value == "inconclusive" and "cut by max_tokens" in inconclusive.message
 
 
 def fragments(*, index: bool = True, repeat: str | None = None) -> list[dict[str, Any]]:

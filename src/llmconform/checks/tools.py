@@ -14,7 +14,7 @@ from typing import Any
 
 from llmconform.checks.common import choices_of, excerpt
 from llmconform.checks.context import CheckContext, Unverifiable
-from llmconform.checks.registry import Issue, check
+from llmconform.checks.registry import Issue, IssueKind, check
 from llmconform.checks.structured import instance_errors
 
 
@@ -211,6 +211,20 @@ def none(ctx: CheckContext) -> Iterator[Issue]:
 def round_trip(ctx: CheckContext) -> Iterator[Issue]:
     """After a tool call, sending its result (`role: "tool"`, `tool_call_id`) gets an answer."""
     if len(ctx.exchanges) < 2:
+        first = ctx.exchanges[0] if ctx.exchanges else None
+        if (
+            first is not None
+            and first.status == 200
+            and any(c.get("finish_reason") == "length" for c in choices_of(first.completion))
+        ):
+            # Cut by max_tokens before a call: how long a model talks is not the protocol.
+            yield Issue(
+                "TOOLS-008",
+                "the first answer was cut by max_tokens before any tool call: nothing to answer",
+                exchange=first.index,
+                kind=IssueKind.INCONCLUSIVE,
+            )
+            return
         raise Unverifiable("the first request produced no tool call to answer")
     ex = ctx.exchanges[-1]
     if ex.status != 200:
