@@ -204,17 +204,20 @@ def sse(events: list[dict[str, Any]]) -> bytes:
     )
 
 
-def test_stream_checks_on_a_terminal_only_stream() -> None:
+def terminal_only_stream() -> bytes:
+    """response.created then response.completed, nothing built in between."""
     final = response()
-    body = sse(
+    created = {**final, "status": "in_progress", "output": []}
+    return sse(
         [
-            {
-                "type": "response.created",
-                "response": {**final, "status": "in_progress", "output": []},
-            },
+            {"type": "response.created", "response": created},
             {"type": "response.completed", "response": final},
         ]
     )
+
+
+def test_stream_checks_on_a_terminal_only_stream() -> None:
+    body = terminal_only_stream()
     cap = capture(body, {"stream": True}, ctype="text/event-stream", stream=True)
     assert run("responses.stream_content_type", cap) == []
     assert run("responses.stream_order", cap) == []
@@ -229,16 +232,7 @@ def test_stream_checks_on_a_terminal_only_stream() -> None:
 
 
 def test_stream_events_invalid_utf8() -> None:
-    final = response()
-    body = sse(
-        [
-            {
-                "type": "response.created",
-                "response": {**final, "status": "in_progress", "output": []},
-            },
-            {"type": "response.completed", "response": final},
-        ]
-    )
+    body = terminal_only_stream()
     ok = capture(body, {"stream": True}, ctype="text/event-stream", stream=True)
     assert run("responses.stream_events", ok) == []
     # One byte that is not UTF-8 inside a JSON string of the first event.
