@@ -33,6 +33,7 @@ from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.floor import measure_floor_ms
 from llmconform.engine.plan import CORE_CAPABILITIES, Variables, skip_reason
 from llmconform.engine.redaction import redact_result
+from llmconform.engine.sdk_runner import missing_sdk
 from llmconform.engine.select import group_name
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette
@@ -268,8 +269,12 @@ class ConformanceRun:
         self.capabilities = declared
 
     def skip_reason(self, case: Case) -> str | None:
-        """Why `case` does not run against this target (capabilities), or None."""
-        return skip_reason(case, self.capabilities)
+        """Why `case` does not run against this target (capabilities), or here (an SDK case
+        whose SDK is not installed; a replay needs none), or None."""
+        reason = skip_reason(case, self.capabilities)
+        if reason is None and self.cassette is None:
+            reason = missing_sdk(case)
+        return reason
 
     def judge_finished(self) -> None:
         """After an interruption: judge every case whose exchanges finished but whose item

@@ -189,9 +189,11 @@ def test_a_whole_run_without_the_sdks_skips_every_sdk_case(
     assert {c.case_id for c in report.cases} == ALL_SDK_CASES
     assert {c.outcome for c in report.cases} == {Outcome.SKIP}
     assert all("SDK is not installed" in c.reason for c in report.cases)
-    assert all(len(c.exchanges) == 1 for c in report.cases)  # nothing was sent
+    # Skipped before the exchanges, like an undeclared capability: nothing was sent, and
+    # the profile is "not tested" (not "inconclusive", which says a test could not decide).
+    assert all(c.exchanges == () and c.requirements == () for c in report.cases)
     [profile] = [p for p in report.profiles if p.name == PROFILE]
-    assert profile.verdict is not ProfileVerdict.CERTIFIED
+    assert profile.verdict is ProfileVerdict.NOT_TESTED
     assert profile.skipped == profile.requirements == 14
 
 

@@ -108,6 +108,21 @@ def load_sdk(name: str) -> Any | None:
     return module if hasattr(module, _CLIENTS[name]) else None
 
 
+def missing_sdk(case: Case) -> str | None:
+    """Why an SDK case cannot run here (its SDK is not installed), or None.
+
+    Checked before the exchanges, like an undeclared capability: the case is skipped and its
+    requirements stay untested, so `sdk-compatibility` reads "not tested" rather than
+    "inconclusive" on a machine without the SDKs.
+    """
+    if SDK_TAG not in case.tags:
+        return None
+    feature = FEATURES.get(case.scenario or "")
+    if feature is None or load_sdk(feature.sdk) is not None:
+        return None
+    return absent_reason(feature.sdk)
+
+
 def absent_reason(sdk: str) -> str:
     """Why an SDK case did not run when its SDK is missing."""
     return f"the {sdk} Python SDK is not installed; `pip install {sdk}` to run the SDK cases"
