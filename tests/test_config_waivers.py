@@ -216,3 +216,17 @@ def test_baseline_changes_only_the_exit_code(tmp_path: Path) -> None:
     (tmp_path / "empty.yaml").write_text("known_failures: []\n")
     r, _ = _broken_run(tmp_path, "--baseline", "empty.yaml")
     assert r.exit_code == 1 and "new failure" in r.output
+
+
+def test_paths_in_a_config_file_are_relative_to_the_file(tmp_path: Path) -> None:
+    settings = tmp_path / "settings"
+    settings.mkdir()
+    (settings / "known.yaml").write_text("known_failures: []\n")
+    (settings / "llmconform.yaml").write_text("out: reports-here\nbaseline: known.yaml\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    config = str(settings / "llmconform.yaml")
+    r = run_in(work, "run", "--config", config, "-k", "models.list", "-q")
+    assert r.exit_code == 0, r.output
+    assert (settings / "reports-here" / "report.json").is_file()
+    assert not (work / "reports-here").exists()

@@ -56,6 +56,7 @@ ENV = {
 
 # Where `--config` leaves the file's waivers for the command (in the click context's meta).
 WAIVERS_KEY = "_waivers"
+_PATH_KEYS = ("out", "baseline")  # the config keys that name files or folders
 
 
 def _load_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
@@ -74,6 +75,11 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: Path | None)
         fail(str(exc), EXIT_USAGE)
     from llmconform.config import default_map
 
+    # Paths in the file are relative to the file (as `--config elsewhere/llmconform.yaml`
+    # users expect), not to the folder the command happens to run in.
+    for key in _PATH_KEYS:
+        if isinstance(config.get(key), str) and not Path(config[key]).is_absolute():
+            config[key] = str(path.parent / config[key])
     ctx.default_map = {**(ctx.default_map or {}), **default_map(config)}
     ctx.meta[WAIVERS_KEY] = tuple(config.get("waivers", ()))
     ctx.meta[CONFIG_PATH_KEY] = str(path)
