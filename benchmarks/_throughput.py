@@ -21,7 +21,8 @@ from rich.console import Console
 
 from llmconform.engine.executor import CaseWork, Connection, Limits, execute
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES
-from llmconform.runner import RunRequest, execute_run
+from llmconform.run_request import RunRequest
+from llmconform.runner import execute_run
 from llmconform.targets import OpenTarget
 
 GOAL = 1.10

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.reference.app import create_app
 from llmconform.run_evidence import record_cassette  # noqa: F401
-from llmconform.runner import RunRequest, execute_run
+from llmconform.run_request import RunRequest
+from llmconform.runner import execute_run
 from llmconform.targets import serve_app
 
 from broken_servers import DONE, BrokenApp, Fault

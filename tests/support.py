@@ -11,7 +11,8 @@ from rich.console import Console
 
 from llmconform.engine.plan import ALL_CAPABILITIES
 from llmconform.model import Outcome, RunReport
-from llmconform.runner import RunRequest, execute_run
+from llmconform.run_request import RunRequest
+from llmconform.runner import execute_run
 from llmconform.targets import serve_app
 
 TEST_KEY = "sk-llmconform-test-0123456789abcdef"

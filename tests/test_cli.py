@@ -15,7 +15,8 @@ from llmconform.cli import main
 from llmconform.engine.plan import ALL_CAPABILITIES
 from llmconform.reference.app import create_app
 from llmconform.reference.server import RunningServer, serve_in_thread
-from llmconform.runner import RunRequest, with_report_folder
+from llmconform.run_output import with_report_folder
+from llmconform.run_request import RunRequest
 
 from support import TEST_KEY, RecordPaths
 

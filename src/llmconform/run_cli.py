@@ -35,7 +35,8 @@ from llmconform.engine.waivers import load_baseline
 from llmconform.metrics.latency import PRESETS
 from llmconform.plan_cli import show_plan, target_kind
 from llmconform.run_options import WAIVERS_KEY, bind_env, run_options
-from llmconform.runner import RunRequest, RunUsageError, known_profiles, run_suite
+from llmconform.run_request import RunRequest, RunUsageError
+from llmconform.runner import known_profiles, run_suite
 from llmconform.targets import TargetError, TargetUnreachable
 
 

@@ -10,16 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import pytest
 from rich.console import Console
-from rich.markup import escape
 
 from llmconform import EDITION, __version__
 from llmconform.catalog import conformance_dir, load_catalog
@@ -27,7 +24,6 @@ from llmconform.checks import known_checks
 from llmconform.conformance_run import ConformanceRun, RunOptions
 from llmconform.engine import select
 from llmconform.engine.aggregate import build_report, exit_code
-from llmconform.engine.executor import Limits
 from llmconform.engine.redaction import redact
 from llmconform.engine.waivers import (
     apply_waivers,
@@ -35,9 +31,8 @@ from llmconform.engine.waivers import (
     dump_baseline,
     waived_requirements,
 )
-from llmconform.metrics.latency import PRESETS
-from llmconform.model import CaseResult, Outcome, RunInfo, RunReport
-from llmconform.report import dumps, render_terminal, summary_line, verdict_label, write_reports
+from llmconform.model import CaseResult, RunInfo, RunReport
+from llmconform.report import write_reports
 from llmconform.run_evidence import record_cassette, record_failing_examples
 from llmconform.run_guards import (
     QuitOnInterrupt,
@@ -45,48 +40,10 @@ from llmconform.run_guards import (
     second_interrupt_quits,
     sigterm_as_interrupt,
 )
+from llmconform.run_output import tell, with_report_folder
 from llmconform.run_progress import progress_for
+from llmconform.run_request import RunRequest, RunUsageError
 from llmconform.targets import OpenTarget, discover_model, open_target
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything `llmconform run` was asked to do (the key is a secret: not in repr)."""
-
-    target: str = "reference"
-    model: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    api_key_env: str = "LLMCONFORM_API_KEY"
-    restricted_key: str | None = field(default=None, repr=False)  # for the 403 cases
-    concurrency: int = 4
-    limits: Limits = field(default_factory=Limits)
-    out_dir: Path = Path("reports")
-    fresh_out: bool = False  # out_dir is a default name: if taken, use name-2, name-3, …
-    formats: tuple[str, ...] = ("json", "junit")
-    keyword: str | None = None
-    capabilities: frozenset[str] | None = None
-    verify_tls: bool = True
-    verbose: bool = False
-    apis: frozenset[str] | None = None  # `--api` families; None: all for the reference, else openai
-    profiles: tuple[str, ...] = ()  # claimed profiles; () = every profile
-    strict: bool = False  # SHOULD warnings fail certification
-    embedding_model: str = ""  # for /embeddings cases; default: --model
-    completion_model: str = ""  # for legacy /completions cases; default: --model
-    requests: int = 100  # samples per latency case
-    warmup: int = 3
-    latency: dict[str, float] = field(default_factory=lambda: dict(PRESETS["mlperf-server"]))
-    record: Path | None = None  # write a cassette of every exchange here
-    redact_headers: frozenset[str] = frozenset()  # more response headers kept out of cassettes
-    waivers: tuple[dict[str, Any], ...] = ()  # validated by config.parse_waivers
-    baseline: frozenset[str] | None = None  # case ids known to fail (CI gating only)
-    write_baseline: Path | None = None
-    quiet: bool = False  # only the verdict line
-    json_out: bool = False  # the JSON report on stdout, nothing else
-    accuracy_thresholds: dict[str, float] = field(default_factory=dict)
-
-
-class RunUsageError(ValueError):
-    """The run was asked for something malformed (e.g. a bad -k expression)."""
 
 
 def pytest_args(keyword: str | None) -> list[str]:
@@ -279,77 +236,8 @@ def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = Non
     # `llmconform run | head`: the reader may leave (cli_common.PipeConsole then points
     # stdout at /dev/null). The reports are written; the exit code stays the run's.
     with contextlib.suppress(BrokenPipeError):
-        _tell(request, report, paths, notes, code, console, stdout or sys.stdout)
+        tell(request, report, paths, notes, code, console, stdout or sys.stdout)
     return code
-
-
-def _tell(
-    request: RunRequest,
-    report: RunReport,
-    paths: dict[str, list[Path]],
-    notes: list[str],
-    code: int,
-    console: Console,
-    stdout: TextIO,
-) -> None:
-    """What the run prints: the JSON report, the verdict line or the full summary."""
-    if request.json_out:
-        stdout.write(dumps(report))
-        for note in notes:
-            console.print(escape(note), highlight=False, soft_wrap=True)
-        return
-    if request.quiet:
-        console.print(
-            f"{verdict_label(report)}: {summary_line(report)}", highlight=False, soft_wrap=True
-        )
-        return
-    render_terminal(report, console, verbose=request.verbose)
-    for fmt, written in paths.items():
-        more = f" (+{len(written) - 1} per-profile files)" if len(written) > 1 else ""
-        # soft_wrap: a path broken across lines cannot be copied.
-        console.print(f"  {fmt:<8} report: {written[0]}{more}", highlight=False, soft_wrap=True)
-    for note in notes:
-        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
-    if request.baseline is not None:
-        console.print(f"baseline: exit code {code} (the report itself is unchanged)")
-    if not report.info.complete:
-        console.print("[yellow]The run was interrupted: the report is partial.[/]")
-    if report.counts.get(Outcome.ERROR.value):
-        console.print("[yellow]Some cases could not be run (error): see the report.[/]")
-
-
-def with_report_folder(request: RunRequest) -> RunRequest:
-    """The request with its report folder created and known to be writable.
-
-    A default folder (`fresh_out`, named by the start second) that already exists, because
-    another run started in the same second, gets a suffix rather than mixing two runs'
-    files. Raises `RunUsageError` when the folder cannot be created or written to.
-    """
-    if not (request.formats or request.record or request.write_baseline):
-        return request
-    folder = request.out_dir
-    for n in range(2, 1002):  # bounded: a thousand runs in one second is not a real case
-        try:
-            folder.mkdir(parents=True, exist_ok=not request.fresh_out)
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-            break
-        except FileExistsError:
-            if not request.fresh_out or not folder.is_dir():
-                raise RunUsageError(_unwritable(folder, "it exists and is not a folder")) from None
-            folder = request.out_dir.with_name(f"{request.out_dir.name}-{n}")
-        except OSError as exc:
-            raise RunUsageError(_unwritable(folder, exc.strerror or str(exc))) from exc
-    else:
-        raise RunUsageError(_unwritable(request.out_dir, "too many runs started this second"))
-    record = request.record
-    if record is not None and record.parent == request.out_dir:
-        record = folder / record.name
-    return replace(request, out_dir=folder, record=record)
-
-
-def _unwritable(folder: Path, why: str) -> str:
-    return f"cannot write the reports to {folder}: {why}; choose another folder with --out"
 
 
 def _silent() -> Console:

@@ -13,7 +13,8 @@ from rich.console import Console
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.model import Outcome, RunReport
 from llmconform.reference.app import create_app
-from llmconform.runner import RunRequest, execute_run
+from llmconform.run_request import RunRequest
+from llmconform.runner import execute_run
 from llmconform.targets import open_target
 
 from support import TEST_KEY, RunAgainst, outcomes
