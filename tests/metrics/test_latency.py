@@ -67,8 +67,12 @@ def test_summary_is_nearest_rank() -> None:
     assert (s.p50, s.p90, s.p99, s.max, s.n) == (50, 90, 99, 100, 100)
 
 
+# The injected delays are lower bounds the measurement can never go under; the upper bounds
+# only say "sane", loose enough for a loaded CI machine (this is not a speed test: those
+# figures live in benchmarks/). A gate below the injected TTFT must fail; one far above it
+# must pass.
 @pytest.mark.parametrize(
-    ("threshold_ms", "expected"), [(80.0, Outcome.FAIL), (400.0, Outcome.PASS)]
+    ("threshold_ms", "expected"), [(80.0, Outcome.FAIL), (5000.0, Outcome.PASS)]
 )
 def test_injected_delays_are_measured_and_gated(threshold_ms: float, expected: Outcome) -> None:
     # 100 ms before the first token, 2 ms between tokens; ~12 tokens per answer.
@@ -82,13 +86,13 @@ def test_injected_delays_are_measured_and_gated(threshold_ms: float, expected: O
         requests=299,
         warmup=2,
         concurrency=16,
-        latency={"ttft_p99_ms": threshold_ms, "tpot_p99_ms": 400.0},
+        latency={"ttft_p99_ms": threshold_ms, "tpot_p99_ms": 5000.0},
     )
     case = next(c for c in report.cases if c.case_id == "perf.stream_latency")
     lat = case.metrics["latency"]
     assert lat["ttft_ms"]["n"] == 299
-    assert 100.0 <= lat["ttft_ms"]["p50"] < 130.0  # generous: CI machines are busy
-    assert 2.0 <= lat["tpot_ms"]["p50"] < 4.0
+    assert 100.0 <= lat["ttft_ms"]["p50"] < 1000.0
+    assert 2.0 <= lat["tpot_ms"]["p50"] < 50.0
     assert case.outcome is expected
     if expected is Outcome.FAIL:
         assert any(f.requirement == "PERF-001" for f in case.findings)
