@@ -33,7 +33,7 @@ from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.floor import measure_floor_ms
 from llmconform.engine.plan import CORE_CAPABILITIES, Variables, skip_reason
 from llmconform.engine.redaction import redact_result
-from llmconform.engine.sdk_runner import missing_sdk
+from llmconform.engine.sdk_runner import absent_reason, missing_sdk, sdk_of
 from llmconform.engine.select import group_name
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette
@@ -123,6 +123,7 @@ class ConformanceRun:
         self._floor_measured = False
         self._finished: deque[str] = deque()  # exchanged, not judged yet
         self._early: set[str] = set()  # judged while other exchanges were still running
+        self.missing_sdks: set[str] = set()  # SDKs whose cases were skipped: not installed
         self.cassette: Cassette | None = None
         self._stack = ExitStack()
 
@@ -272,9 +273,17 @@ class ConformanceRun:
         """Why `case` does not run against this target (capabilities), or here (an SDK case
         whose SDK is not installed; a replay needs none), or None."""
         reason = skip_reason(case, self.capabilities)
-        if reason is None and self.cassette is None:
-            reason = missing_sdk(case)
-        return reason
+        if reason is not None:
+            return reason
+        if self.cassette is not None:  # a replay: skipped if the recording run skipped it
+            absent = self.cassette.header.get("sdks_missing") or ()
+            sdk = sdk_of(case)
+            return absent_reason(sdk) if sdk is not None and sdk in absent else None
+        sdk = missing_sdk(case)
+        if sdk is None:
+            return None
+        self.missing_sdks.add(sdk)  # recorded in the cassette: verify and replay accept it
+        return absent_reason(sdk)
 
     def judge_finished(self) -> None:
         """After an interruption: judge every case whose exchanges finished but whose item

@@ -36,6 +36,8 @@ def record_cassette(
         "settings": plugin.settings,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if plugin.missing_sdks:  # their cases were skipped, so the cassette has no exchange
+        header["sdks_missing"] = sorted(plugin.missing_sdks)
     secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
     cases = {cid: plugin.captures[cid] for cid in order}
     digest = cassette.write(

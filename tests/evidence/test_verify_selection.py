@@ -200,3 +200,38 @@ def test_run_cases_selects_what_pytest_k_selects(keyword: str) -> None:
 def test_run_cases_refuses_what_pytest_refuses() -> None:
     with pytest.raises(FilterError):
         run_cases(CATALOG, ["openai"], [], "stream and (")
+
+
+def test_a_run_without_the_sdks_verifies_and_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A plain `pip install` has no SDKs: their cases are skipped with no evidence, and the
+    # cassette says why, so verify and a replay accept the skips instead of erroring.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "openai", None)
+    monkeypatch.setitem(sys.modules, "anthropic", None)
+    out = tmp_path / "run"
+    ran = invoke("run", "-k", "sdk or chat.basic", "--out", str(out), "--record")
+    assert ran.exit_code == 0, ran.output
+    assert {c for c, o in outcomes(out).items() if c.startswith("sdk")} and all(
+        o == "skip" for c, o in outcomes(out).items() if c.startswith("sdk")
+    )
+    header = json.loads((out / "cassette.jsonl").read_text().splitlines()[0])
+    assert header["sdks_missing"] == ["anthropic", "openai"]
+    verified = invoke("verify", "--allow-filtered", str(out / "report.json"))
+    assert verified.exit_code == 0, verified.output
+    replay = tmp_path / "replay"
+    again = invoke(
+        "run",
+        "--target",
+        f"replay:{out / 'cassette.jsonl'}",
+        "--api",
+        "all",
+        "-k",
+        "sdk or chat.basic",
+        "--out",
+        str(replay),
+    )
+    assert again.exit_code == 0, again.output
+    assert outcomes(replay) == outcomes(out)

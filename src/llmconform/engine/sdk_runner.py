@@ -108,19 +108,23 @@ def load_sdk(name: str) -> Any | None:
     return module if hasattr(module, _CLIENTS[name]) else None
 
 
+def sdk_of(case: Case) -> str | None:
+    """The SDK an SDK case drives (`openai`, `anthropic`), or None for any other case."""
+    if SDK_TAG not in case.tags:
+        return None
+    feature = FEATURES.get(case.scenario or "")
+    return feature.sdk if feature is not None else None
+
+
 def missing_sdk(case: Case) -> str | None:
-    """Why an SDK case cannot run here (its SDK is not installed), or None.
+    """The SDK an SDK case needs when it is not installed here, or None.
 
     Checked before the exchanges, like an undeclared capability: the case is skipped and its
     requirements stay untested, so `sdk-compatibility` reads "not tested" rather than
     "inconclusive" on a machine without the SDKs.
     """
-    if SDK_TAG not in case.tags:
-        return None
-    feature = FEATURES.get(case.scenario or "")
-    if feature is None or load_sdk(feature.sdk) is not None:
-        return None
-    return absent_reason(feature.sdk)
+    sdk = sdk_of(case)
+    return sdk if sdk is not None and load_sdk(sdk) is None else None
 
 
 def absent_reason(sdk: str) -> str:

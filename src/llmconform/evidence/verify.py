@@ -17,6 +17,7 @@ from llmconform.catalog import Catalog
 from llmconform.engine.aggregate import build_report
 from llmconform.engine.evaluate import evaluate
 from llmconform.engine.plan import skip_reason
+from llmconform.engine.sdk_runner import absent_reason, sdk_of
 from llmconform.engine.select import FilterError, run_cases
 from llmconform.engine.waivers import apply_waivers, waived_requirements
 from llmconform.evidence.cassette import Cassette
@@ -143,6 +144,7 @@ def verify_report(
 
     settings = cassette.header.get("settings") or {}
     capabilities = set(info.capabilities)
+    sdks_missing = set(cassette.header.get("sdks_missing") or ())
     recomputed: list[CaseResult] = []
     reported_ids = [c.case_id for c in report.cases]
     for extra in sorted(set(cassette.cases) - set(reported_ids)):
@@ -155,6 +157,9 @@ def verify_report(
         captures = cassette.cases.get(case.id)
         if captures is None:
             reason = skip_reason(case, capabilities)
+            sdk = sdk_of(case)
+            if reason is None and sdk is not None and sdk in sdks_missing:
+                reason = absent_reason(sdk)  # the recording run had no such SDK installed
             if reported.outcome is Outcome.SKIP and reason is not None:
                 recomputed.append(reported)  # skipped for an undeclared capability: no evidence
                 continue
