@@ -77,9 +77,13 @@ def conformance_dir() -> Path:
 
 
 def load_catalog(
-    root: Path | None = None, known_checks: Mapping[str, tuple[str, ...]] | None = None
+    root: Path | None = None,
+    known_checks: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    use_cache: bool = True,
 ) -> Catalog:
-    """Load every `*.yaml` below `root` (default: the packaged folder).
+    """Load every `*.yaml` below `root` (default: the packaged folder); `use_cache=False`
+    parses the YAML even when a cached copy exists (verification).
 
     `known_checks` maps check names to the requirement ids they report on; when given, each
     case's checks must exist and their requirements must be declared somewhere in the catalog.
@@ -91,7 +95,7 @@ def load_catalog(
     if not files:
         raise CatalogError(f"no conformance files found under {root}")
     try:
-        documents = load_documents(root, files)
+        documents = load_documents(root, files, use_cache=use_cache)
     except UnparsableFile as exc:
         raise CatalogError(str(exc)) from exc
     profile_apis: dict[str, frozenset[str]] = {}

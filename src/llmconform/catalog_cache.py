@@ -5,6 +5,8 @@ constructor is pure Python), paid by every `llmconform run`. JSON of the same do
 loads in ~2 ms. The copy is keyed by a SHA-256 over every file's name and bytes, so an edit,
 a new edition or another checkout never reads a stale copy; it holds plain JSON (nothing in
 it can run code) and the documents still go through the catalog's validation after loading.
+A copy is only read when no one but this user could have written it; `verify` never reads
+one (it parses the YAML, so a changed copy cannot make it agree with a changed run).
 
 Where: `$LLMCONFORM_CACHE_DIR`, else `$XDG_CACHE_HOME/llmconform`, else
 `~/.cache/llmconform`; an empty `LLMCONFORM_CACHE_DIR` turns the cache off. A cache that
@@ -17,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ __all__ = ["UnparsableFile", "cache_dir", "load_documents"]
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FORMAT = b"llmconform-catalog-cache-1"  # bump when what is stored changes
 _PREFIX = "catalog-"
+_MAX_BYTES = 16 * 1024 * 1024  # the packaged catalog's copy is ~160 kB
 _KEEP = 4  # copies kept: a few installed versions or checkouts side by side do not thrash
 
 Documents = list[tuple[str, Any]]  # (path relative to the root, parsed document)
@@ -52,13 +56,13 @@ def cache_dir() -> Path | None:
     return Path(base) / "llmconform"
 
 
-def load_documents(root: Path, files: list[Path]) -> Documents:
-    """Each file's YAML document, in `files` order.
+def load_documents(root: Path, files: list[Path], *, use_cache: bool = True) -> Documents:
+    """Each file's YAML document, in `files` order (`use_cache=False`: always parsed).
 
     Raises `UnparsableFile` when a file is not valid UTF-8 YAML.
     """
     sources = [(path.relative_to(root).as_posix(), path.read_bytes()) for path in files]
-    where = cache_dir()
+    where = cache_dir() if use_cache else None
     cached = where / f"{_PREFIX}{_key(sources)}.json" if where else None
     if cached is not None:
         docs = _read(cached, [rel for rel, _ in sources])
@@ -83,10 +87,13 @@ def _key(sources: list[tuple[str, bytes]]) -> str:
 
 
 def _read(path: Path, names: list[str]) -> Documents | None:
-    """The cached documents, or None when absent, unreadable or not what was expected."""
+    """The cached documents, or None when absent, unreadable, untrusted or not as expected."""
+    data = _trusted_bytes(path)
+    if data is None:
+        return None
     try:
-        stored = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        stored = json.loads(data)
+    except ValueError:
         return None
     if not isinstance(stored, list) or len(stored) != len(names):
         return None
@@ -96,6 +103,31 @@ def _read(path: Path, names: list[str]) -> Documents | None:
             return None
         docs.append((name, entry[1]))
     return docs
+
+
+def _trusted_bytes(path: Path) -> bytes | None:
+    """The file's bytes if only this user could have written it: a regular file (not a link,
+    a FIFO or a device) of ours, not writable by others, in a folder likewise ours. Anyone
+    else able to write the copy could change what the run checks."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        if not _ours(os.stat(path.parent)):
+            return None
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or not _ours(info) or info.st_size > _MAX_BYTES:
+            return None
+        return handle.read(_MAX_BYTES + 1)
+
+
+def _ours(info: os.stat_result) -> bool:
+    getuid = getattr(os, "getuid", None)  # absent on Windows, where ACLs decide instead
+    if getuid is not None and info.st_uid != getuid():
+        return False
+    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _write(path: Path, docs: Documents) -> None:
@@ -112,7 +144,7 @@ def _write(path: Path, docs: Documents) -> None:
     except (TypeError, ValueError):
         return
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

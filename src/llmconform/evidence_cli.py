@@ -91,7 +91,8 @@ def verify_command(
     diffs = verify_report(
         parsed,
         tape,
-        load_catalog(known_checks=known_checks()),
+        # Parsed afresh: a verification must not depend on a cached copy of the catalog.
+        load_catalog(known_checks=known_checks(), use_cache=False),
         EDITION,
         cassette_sha256=cassettes.sha256_file(path),
         allow_filtered=allow_filtered,

@@ -4,6 +4,7 @@ changed, corrupt or unwritable cache never changes what is loaded."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,53 @@ def test_bad_yaml_and_bad_utf8_name_the_file(tmp_path: Path, cache: Path) -> Non
     (root / "b.yaml").write_bytes(b"area: \xff\n")
     with pytest.raises(CatalogError, match=r"b\.yaml: not valid YAML"):
         load_catalog(root)
+
+
+def _poisoned_copy(tmp_path: Path, cache: Path) -> tuple[Path, list[Path], Path]:
+    """A cached copy (of ours), and the path of it."""
+    root = tmp_path / "c"
+    files = _tree(root, a=DOC)
+    load_documents(root, files)
+    (copy,) = cache.glob("catalog-*.json")
+    return root, files, copy
+
+
+def test_a_copy_anyone_else_could_have_written_is_not_read(tmp_path: Path, cache: Path) -> None:
+    root, files, copy = _poisoned_copy(tmp_path, cache)
+    poisoned = json.loads(copy.read_text())
+    poisoned[0][1]["area"] = "poisoned"
+    copy.write_text(json.dumps(poisoned))
+    assert load_documents(root, files)[0][1]["area"] == "poisoned"  # ours: trusted
+    copy.chmod(0o666)  # writable by others now
+    assert load_documents(root, files)[0][1]["area"] == "demo"
+    copy.chmod(0o644)
+    cache.chmod(0o777)  # a folder others may write into (and swap the copy)
+    try:
+        assert load_documents(root, files)[0][1]["area"] == "demo"
+    finally:
+        cache.chmod(0o700)
+
+
+def test_a_link_or_a_fifo_in_place_of_the_copy_is_not_followed(tmp_path: Path, cache: Path) -> None:
+    root, files, copy = _poisoned_copy(tmp_path, cache)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps([["a.yaml", {"area": "linked"}]]))
+    copy.unlink()
+    copy.symlink_to(elsewhere)
+    assert load_documents(root, files)[0][1]["area"] == "demo"
+    copy.unlink()
+    os.mkfifo(copy)  # reading a FIFO with no writer would block forever
+    assert load_documents(root, files)[0][1]["area"] == "demo"
+
+
+def test_verify_parses_the_yaml_whatever_the_cache_holds(cache: Path) -> None:
+    load_catalog()  # writes the copy
+    (copy,) = cache.glob("catalog-*.json")
+    poisoned = json.loads(copy.read_text())
+    for _, doc in poisoned:
+        for req in doc.get("requirements") or []:
+            req["level"] = "MAY"
+    copy.write_text(json.dumps(poisoned))
+    assert load_catalog().requirements["STREAM-003"].level.value == "MAY"  # the run's view
+    fresh = load_catalog(use_cache=False)
+    assert fresh.requirements["STREAM-003"].level.value == "MUST"
