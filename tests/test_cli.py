@@ -250,3 +250,13 @@ def test_a_bad_filter_is_refused_before_anything_starts(tmp_path: Path) -> None:
     assert "invalid -k expression" in result.output
     assert "Wrong expression" not in result.output  # pytest's own line, beside ours
     assert not (tmp_path / "out").exists()  # no run: no report folder either
+
+
+def test_a_run_that_selects_nothing_leaves_no_report_folder(tmp_path: Path) -> None:
+    result = invoke("run", "-k", "zzz_no_such_case", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "no case matches" in result.output
+    assert not (tmp_path / "out").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()  # a folder that was there before is left alone
+    assert invoke("run", "-k", "zzz_no_such_case", "--out", str(kept)).exit_code == 2
+    assert kept.is_dir()

@@ -202,7 +202,8 @@ class ConformanceRun:
         # that little judging is left once the last answer is in. Not when latency is
         # measured: judging then would sit inside other samples' timings.
         timed = any(REPEAT_TAG in c.tags for c in runnable)
-        idle = None if timed else self._judge_one
+        # A pytest-xdist worker exchanges one case for the item about to judge it anyway.
+        idle = None if timed or self.lazy else self._judge_one
 
         # Everything alive by now (modules, the SDKs' pydantic classes: ~220k objects with
         # both SDKs) outlives the run. Frozen, a full garbage collection no longer rescans it:

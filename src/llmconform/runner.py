@@ -43,7 +43,13 @@ from llmconform.run_guards import (
 from llmconform.run_output import tell, with_report_folder
 from llmconform.run_progress import progress_for
 from llmconform.run_request import RunRequest, RunUsageError
-from llmconform.targets import OpenTarget, discover_model, open_target
+from llmconform.targets import (
+    OpenTarget,
+    TargetError,
+    TargetUnreachable,
+    discover_model,
+    open_target,
+)
 
 
 def pytest_args(keyword: str | None) -> list[str]:
@@ -208,35 +214,53 @@ def run_suite(request: RunRequest, console: Console, stdout: TextIO | None = Non
     With `json_out` the report goes to `stdout` (default: the process's) and nothing else
     does; `console` (stderr then) still gets the notes a CI log needs (baseline, waivers)."""
     progress_console = console if not (request.quiet or request.json_out) else _silent()
+    existed = request.out_dir.exists()
     # Before anything is sent: a report that cannot be written must not cost a paid run.
     request = with_report_folder(request)
-    with QuitOnInterrupt() as stopping, open_target(request.target, request.api_key) as target:
-        report = execute_run(request, target, progress_console)
-        # Written before the target is stopped, and shielded from a second interrupt.
-        guard = second_interrupt_quits() if not report.info.complete else contextlib.nullcontext()
-        with guard:
-            paths = write_reports(report, request.out_dir, request.formats)
-            if request.write_baseline is not None:
-                request.write_baseline.write_text(dump_baseline(report), encoding="utf-8")
-        code = 3 if not report.info.complete else exit_code(report)
-        # The report is on disk; stopping the target (an in-process server winding down
-        # its streams) can take a moment, and an interrupt then must not turn the result
-        # into click's "Aborted!" (exit 1).
-        where = f" in {request.out_dir}" if paths else ""
-        stopping.arm(code, f"interrupted while stopping the target; the report is written{where}")
-    notes: list[str] = []
-    if request.baseline is not None and report.info.complete:
-        new, stale = compare_with_baseline(report, set(request.baseline))
-        notes += [f"new failure (not in the baseline): {cid}" for cid in new]
-        notes += [f"stale baseline entry (it passes now; remove it): {cid}" for cid in stale]
-        code = 1 if new or stale else 0
-    for w in report.info.options.get("waivers") or []:
-        if w.get("status") == "expired":
-            notes.append(f"waiver for {w['requirement']} expired on {w['expires']}: ignored")
-    # `llmconform run | head`: the reader may leave (cli_common.PipeConsole then points
-    # stdout at /dev/null). The reports are written; the exit code stays the run's.
-    with contextlib.suppress(BrokenPipeError):
-        tell(request, report, paths, notes, code, console, stdout or sys.stdout)
+    try:
+        return _run_and_tell(request, console, progress_console, stdout or sys.stdout)
+    except (RunUsageError, TargetError, TargetUnreachable):
+        if not existed:  # nothing ran: leave no empty report folder behind
+            with contextlib.suppress(OSError):
+                request.out_dir.rmdir()
+        raise
+
+
+def _run_and_tell(
+    request: RunRequest, console: Console, progress_console: Console, stdout: TextIO
+) -> int:
+    # Once the report is on disk, an interrupt (while the target stops, an in-process server
+    # winding down its streams, or while the summary prints) ends the run with its own exit
+    # code and says where the report is, instead of click's "Aborted!" (exit 1).
+    with QuitOnInterrupt() as written:
+        with open_target(request.target, request.api_key) as target:
+            report = execute_run(request, target, progress_console)
+            # Written before the target is stopped, and shielded from a second interrupt.
+            guard = (
+                second_interrupt_quits() if not report.info.complete else contextlib.nullcontext()
+            )
+            with guard:
+                paths = write_reports(report, request.out_dir, request.formats)
+                if request.write_baseline is not None:
+                    request.write_baseline.write_text(dump_baseline(report), encoding="utf-8")
+            code = 3 if not report.info.complete else exit_code(report)
+            where = f" in {request.out_dir}" if paths else ""
+            note = f"interrupted after the report was written{where}"
+            written.arm(code, note)
+        notes: list[str] = []
+        if request.baseline is not None and report.info.complete:
+            new, stale = compare_with_baseline(report, set(request.baseline))
+            notes += [f"new failure (not in the baseline): {cid}" for cid in new]
+            notes += [f"stale baseline entry (it passes now; remove it): {cid}" for cid in stale]
+            code = 1 if new or stale else 0
+            written.arm(code, note)
+        for w in report.info.options.get("waivers") or []:
+            if w.get("status") == "expired":
+                notes.append(f"waiver for {w['requirement']} expired on {w['expires']}: ignored")
+        # `llmconform run | head`: the reader may leave (cli_common.PipeConsole then points
+        # stdout at /dev/null). The reports are written; the exit code stays the run's.
+        with contextlib.suppress(BrokenPipeError):
+            tell(request, report, paths, notes, code, console, stdout)
     return code
 
 

@@ -97,7 +97,8 @@ def _error_key(value: object) -> str | None:
     `{"object": "error", …}`. None for anything else (a result, `"error": null`)."""
     if not isinstance(value, dict):
         return None
-    if value.get("error") is not None:
+    error = value.get("error")
+    if isinstance(error, (dict, str)) and error:  # not null, false, "" or {} beside a result
         return "$.error"
     # Every OpenAI result object names its `object`; a `detail` without one is a framework's
     # error body.

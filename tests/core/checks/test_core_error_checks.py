@@ -118,6 +118,11 @@ def test_envelope_error_event_in_a_success_stream() -> None:
     assert envelope(named, status=200, stream=True) == ["ERR-001"]
 
 
+@pytest.mark.parametrize("empty", [None, False, "", {}])
+def test_an_empty_error_field_beside_a_result_is_not_an_error_body(empty: Any) -> None:
+    assert envelope({**completion(), "error": empty}, status=200) == []
+
+
 def test_envelope_success_stream_and_null_error_are_not_error_bodies() -> None:
     ok = sse(chunk({"role": "assistant", "content": "Hi"}), chunk({}, finish_reason="stop"))
     assert envelope(ok, status=200, stream=True) == []
