@@ -3,6 +3,7 @@ cassette of the failing property-based examples alone (replayable with `-k CASE`
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,8 +24,10 @@ def record_cassette(
     target: OpenTarget,
     model: str,
     redact_headers: frozenset[str] = frozenset(),
+    apis: AbstractSet[str] = frozenset(),
 ) -> dict[str, str]:
-    """Write every exchange of the run (redacted) to `path`; returns its name and hash."""
+    """Write every exchange of the run (redacted) to `path`; returns its name and hash.
+    `apis` (the families the run tested) lets a replay test the same ones."""
     order = [cid for cid in plugin.catalog.cases if cid in plugin.captures]
     header = {
         "edition": EDITION,
@@ -36,6 +39,8 @@ def record_cassette(
         "settings": plugin.settings,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if apis:
+        header["apis"] = sorted(apis)
     if plugin.missing_sdks:  # their cases were skipped, so the cassette has no exchange
         header["sdks_missing"] = sorted(plugin.missing_sdks)
     secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)

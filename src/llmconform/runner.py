@@ -116,7 +116,8 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
         accuracy_thresholds=dict(request.accuracy_thresholds),
     )
     claimed = set(request.profiles)
-    apis = request.apis or select.default_apis(target.kind)
+    # A replay tests what its recording run tested (else only OpenAI, a URL's default).
+    apis = request.apis or target.apis or select.default_apis(target.kind)
     plugin = ConformanceRun(
         options,
         progress_for(console),
@@ -147,7 +148,9 @@ def execute_run(request: RunRequest, target: OpenTarget, console: Console) -> Ru
     evidence: dict[str, str] = {}
     failing_examples: dict[str, str] = {}
     if request.record is not None:
-        evidence = record_cassette(request.record, plugin, target, model, request.redact_headers)
+        evidence = record_cassette(
+            request.record, plugin, target, model, request.redact_headers, apis
+        )
         examples = request.record.with_name("failing-examples.jsonl")
         failing_examples = record_failing_examples(examples, plugin, results, target)
     info = RunInfo(

@@ -40,6 +40,7 @@ class OpenTarget:
     capabilities: frozenset[str] | None = None  # None: the user's declaration decides
     cassette: Path | None = None  # replay targets: the recorded exchanges
     restricted_key: str | None = field(default=None, repr=False)  # reference: for 403 cases
+    apis: frozenset[str] | None = None  # replay: the API families the recording run tested
 
 
 def describe(spec: str) -> str:
@@ -98,6 +99,7 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
             header = load(path).header
         except CassetteError as exc:
             raise TargetError(f"replay target: {exc}") from None
+        recorded = header.get("apis")
         yield OpenTarget(
             f"replay:{path.name}",
             "replay:",
@@ -105,6 +107,7 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
             "replay",
             default_model=str(header.get("model") or "") or None,
             cassette=path,
+            apis=frozenset(map(str, recorded)) if isinstance(recorded, list) else None,
         )
     elif spec.startswith("asgi:"):
         with serve_app(_load_app(spec.removeprefix("asgi:")), spec, api_key) as target:

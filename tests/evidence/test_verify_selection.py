@@ -235,3 +235,24 @@ def test_a_run_without_the_sdks_verifies_and_replays(
     )
     assert again.exit_code == 0, again.output
     assert outcomes(replay) == outcomes(out)
+
+
+def test_a_replay_tests_the_apis_its_recording_run_tested(tmp_path: Path) -> None:
+    # A replay target's own default would be OpenAI only: 2/3 of a reference run unjudged.
+    out = tmp_path / "run"
+    ran = invoke("run", "-k", "basic", "--out", str(out), "--record")
+    assert ran.exit_code == 0, ran.output
+    recorded = outcomes(out)
+    apis = {c["api"] for c in json.loads((out / "report.json").read_text())["cases"]}
+    assert {"anthropic-messages", "open-responses"} <= apis
+    again = invoke(
+        "run",
+        "--target",
+        f"replay:{out / 'cassette.jsonl'}",
+        "-k",
+        "basic",
+        "--out",
+        str(tmp_path / "replay"),
+    )
+    assert again.exit_code == 0, again.output
+    assert outcomes(tmp_path / "replay") == recorded
