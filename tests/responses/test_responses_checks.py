@@ -92,17 +92,20 @@ def call(arguments: str, name: str = "f", call_id: str = "call_1") -> dict[str, 
     }
 
 
+BODY_CHECKS = (
+    "responses.ok",
+    "responses.json",
+    "responses.schema",
+    "responses.created_at",
+    "responses.message",
+    "responses.usage",
+    "responses.instructions",
+)
+
+
 def test_a_good_response_passes_the_body_checks() -> None:
     good = capture(response())
-    for name in (
-        "responses.ok",
-        "responses.json",
-        "responses.schema",
-        "responses.created_at",
-        "responses.message",
-        "responses.usage",
-        "responses.instructions",
-    ):
+    for name in BODY_CHECKS:
         assert run(name, good) == [], name
 
 
@@ -266,16 +269,7 @@ def kinds(issues: list[Issue]) -> set[tuple[str, str]]:
 
 def test_a_cut_text_response_fails_no_check_about_something_else() -> None:
     cut = capture(cut_response(), {"max_output_tokens": 256})
-    for name in (
-        "responses.ok",
-        "responses.json",
-        "responses.schema",
-        "responses.created_at",
-        "responses.message",
-        "responses.usage",
-        "responses.instructions",
-        "responses.no_function_call",
-    ):
+    for name in (*BODY_CHECKS, "responses.no_function_call"):
         assert run(name, cut) == [], name
     # Cut before any text (a reasoning model may think the whole budget away): cannot tell.
     thought = {"type": "reasoning", "id": "rs_1", "summary": [], "status": "incomplete"}
