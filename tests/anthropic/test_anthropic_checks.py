@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from llmconform.checks import CHECKS, CheckContext, Exchange
+import pytest
+
+from llmconform.checks import CHECKS, CheckContext, Exchange, Unverifiable
 from llmconform.engine.scenarios import SCENARIOS
 from llmconform.model import BodyChunk, Capture, Case, Request
 
@@ -219,3 +221,16 @@ def test_round_trip_scenario_answers_the_tool_use_id() -> None:
         raise AssertionError("the scenario should have ended")
     except StopIteration:
         pass
+
+
+def test_a_first_answer_cut_by_max_tokens_leaves_the_round_trip_inconclusive() -> None:
+    def issues(first: Capture) -> list[tuple[str, str]]:
+        ctx = CheckContext(CASE, (Exchange(0, first),), {})
+        return [(i.requirement, i.kind.value) for i in CHECKS["ant.tool_round_trip"].fn(ctx)]
+
+    cut = capture({"max_tokens": 16}, message(text("Let me think"), reason="max_tokens"))
+    assert issues(cut) == [("ANT-TOOL-006", "inconclusive")]
+    # An answer that simply did not call the tool still cannot be passed.
+    plain = capture({"max_tokens": 16}, message(text("No tool needed")))
+    with pytest.raises(Unverifiable):
+        issues(plain)

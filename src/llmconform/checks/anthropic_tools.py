@@ -14,7 +14,7 @@ from llmconform.apis.anthropic_messages import tool_uses
 from llmconform.checks.anthropic import message_of, request_of
 from llmconform.checks.common import excerpt, schema_issues
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
-from llmconform.checks.registry import Issue, check
+from llmconform.checks.registry import Issue, IssueKind, check
 from llmconform.engine.plan import build_request
 from llmconform.engine.scenarios import ScenarioFlow, scenario
 from llmconform.model import Case
@@ -133,10 +133,26 @@ def tool_none(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
+def _cut_by_max_tokens(ex: Exchange) -> bool:
+    try:
+        return message_of(ex).get("stop_reason") == "max_tokens"
+    except Unverifiable:
+        return False
+
+
 @check("ant.tool_round_trip", "ANT-TOOL-006")
 def tool_round_trip(ctx: CheckContext) -> Iterator[Issue]:
     """A user turn answering the tool_use with a matching tool_result is accepted and answered."""
     if len(ctx.exchanges) < 2:
+        if ctx.exchanges and _cut_by_max_tokens(ctx.exchanges[0]):
+            # The model talked past max_tokens before calling the tool: model behaviour.
+            yield Issue(
+                "ANT-TOOL-006",
+                "the first answer was cut by max_tokens before any tool_use: nothing to answer",
+                exchange=ctx.exchanges[0].index,
+                kind=IssueKind.INCONCLUSIVE,
+            )
+            return
         raise Unverifiable("the first answer carried no tool_use block, so no tool_result was sent")
     ex = ctx.exchanges[-1]
     if ex.status != 200:
