@@ -123,14 +123,19 @@ def _chunk(content: dict[str, Any], finish: str | None = None) -> bytes:
     return b"data: " + json.dumps(body, separators=(",", ":")).encode() + b"\n\n"
 
 
+async def _lifespan(receive: Receive, send: Send) -> None:
+    """The ASGI lifespan protocol for the bare benchmark apps: nothing to set up."""
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+
+
 def stream_app(events: int) -> ASGIApp:
     """A conforming chat stream of `events` one-word content chunks, then finish and [DONE]."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await _lifespan(receive, send)
             return
         while (await receive()).get("more_body"):
             pass
@@ -171,9 +176,7 @@ def timed_app(events: int, ttft_s: float, token_s: float) -> ASGIApp:
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await _lifespan(receive, send)
             return
         start = time.perf_counter_ns()
         while (await receive()).get("more_body"):
@@ -218,9 +221,7 @@ _COMPLETION = json.dumps(
 async def fixed_app(scope: Scope, receive: Receive, send: Send) -> None:
     """A canned chat completion for every request."""
     if scope.get("type") == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+        await _lifespan(receive, send)
         return
     while (await receive()).get("more_body"):
         pass
