@@ -19,16 +19,17 @@ from typing import Any
 from _common import KEY, MODEL, Row, Size
 from _servers import ServerProcess, ServerSpec
 
-from llmconform.catalog import Catalog, load_catalog
+from llmconform.catalog.loader import Catalog, load_catalog
+from llmconform.catalog.steps import Variables
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate
-from llmconform.engine.executor import Connection, Limits, execute
 from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
-from llmconform.engine.plan import ALL_CAPABILITIES, Variables, skip_reason
+from llmconform.engine.plan import ALL_CAPABILITIES, skip_reason
 from llmconform.metrics.latency import PRESETS
-from llmconform.model import Capture
-from llmconform.schema_validation import validate
-from llmconform.sse import decode_sse
+from llmconform.model import Capture, Connection, Limits
+from llmconform.protocol.sse import decode_sse
+from llmconform.schema.validation import validate
+from llmconform.transport.executor import execute
 
 NON_STREAM_GOAL_MS = 1.0
 EVENT_GOAL_US = 50.0

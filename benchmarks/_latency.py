@@ -12,10 +12,10 @@ from __future__ import annotations
 from _common import MODEL, Row, Size, median, percentile
 from _servers import Recorded, ServerProcess, ServerSpec
 
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
 from llmconform.metrics.latency import stream_timing
-from llmconform.model import Capture, Request
-from llmconform.sse import decode_sse
+from llmconform.model import Capture, CaseWork, Connection, Limits, Request
+from llmconform.protocol.sse import decode_sse
+from llmconform.transport.executor import execute
 
 GOAL_MS = 2.0
 TTFT_S = 0.050

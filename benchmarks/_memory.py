@@ -17,11 +17,11 @@ from typing import TypeVar
 from _common import MODEL, Row, Size, mib
 from _servers import ServerProcess, ServerSpec
 
-from llmconform.catalog import Catalog
+from llmconform.catalog.loader import Catalog
+from llmconform.catalog.steps import Variables, requests_for
 from llmconform.engine.evaluate import evaluate
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
-from llmconform.engine.plan import Variables, requests_for
-from llmconform.model import CaseResult
+from llmconform.model import CaseResult, CaseWork, Connection, Limits
+from llmconform.transport.executor import execute
 
 T = TypeVar("T")
 EVENT_GOAL_US = 50.0

@@ -19,11 +19,12 @@ from _common import KEY, MODEL, Row, Size, chat_request
 from _servers import Recorded, ServerProcess, ServerSpec
 from rich.console import Console
 
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES
-from llmconform.run_request import RunRequest
-from llmconform.runner import execute_run
-from llmconform.targets import OpenTarget
+from llmconform.model import CaseWork, Connection, Limits
+from llmconform.run.runner import execute_run
+from llmconform.settings import RunSettings
+from llmconform.transport.executor import execute
+from llmconform.transport.targets import OpenTarget
 
 GOAL = 1.10
 
@@ -123,7 +124,7 @@ def run_rows(size: Size) -> list[Row]:
         # A first run in a process pays for imports (pytest, the SDKs of the sdk.* cases) and
         # for building each schema's validators: measured apart, on the whole suite, so the
         # figures below compare like with like. A real `llmconform run` process pays it once.
-        warm = RunRequest(
+        warm = RunSettings(
             target=server.url + "/v1",
             model=MODEL,
             api_key=KEY,
@@ -147,7 +148,7 @@ def run_rows(size: Size) -> list[Row]:
             )
         )
         for concurrency in size.run_concurrency:
-            request = RunRequest(
+            request = RunSettings(
                 target=server.url + "/v1",
                 model=MODEL,
                 api_key=KEY,

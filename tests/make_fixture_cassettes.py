@@ -22,14 +22,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.reference.app import create_app
-from llmconform.run_evidence import record_cassette  # noqa: F401
-from llmconform.run_request import RunRequest
-from llmconform.runner import execute_run
-from llmconform.targets import serve_app
+from llmconform.run.evidence import record_cassette  # noqa: F401
+from llmconform.run.runner import execute_run
+from llmconform.settings import RunSettings
+from llmconform.transport.targets import serve_app
 
 from broken_servers import DONE, BrokenApp, Fault
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "llmconform" / "fixtures" / "cassettes"
+OUT = Path(__file__).resolve().parent / "fixtures" / "cassettes"
 KEYWORD = "chat.basic or stream.basic or stream.include_usage or error.missing_model"
 
 
@@ -78,7 +78,7 @@ def main() -> None:
             tempfile.TemporaryDirectory() as tmp,
             serve_app(app, name, None, CORE_CAPABILITIES) as target,
         ):
-            request = RunRequest(
+            request = RunSettings(
                 target="asgi:fixture",
                 model="llmconform-reference",
                 keyword=KEYWORD,

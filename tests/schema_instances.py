@@ -8,20 +8,20 @@ import functools
 import json
 import random
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from llmconform.evidence.cassette import load
-from llmconform.schema_validation import get_schema, schema_ids
+from llmconform.schema.validation import get_schema, schema_ids
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from support import CORPUS
+
 CORPUS_SAMPLE = 1500
 # The schemas of API documents (not the shared definitions, not llmconform's own report).
 API_SCHEMAS = tuple(
     sid for sid in schema_ids() if not sid.endswith("/common") and ":report/" not in sid
 )
-REFERENCE = Path(str(resources.files("llmconform") / "fixtures" / "cassettes" / "reference.jsonl"))
+REFERENCE = Path(__file__).resolve().parent / "fixtures" / "cassettes" / "reference.jsonl"
 
 
 def _sse_data(text: str) -> Iterator[str]:
@@ -68,7 +68,7 @@ def fitting_schema(index: int) -> str | None:
     """A packaged API schema that document `index` is valid for (jsonschema decides)."""
     from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
-    from llmconform.schema_validation import _prepared
+    from llmconform.schema.validation import _prepared
 
     doc = documents()[index]
     for sid in API_SCHEMAS:

@@ -11,12 +11,12 @@ from rich.console import Console
 
 from llmconform.engine.plan import ALL_CAPABILITIES
 from llmconform.model import Outcome, RunReport
-from llmconform.run_request import RunRequest
-from llmconform.runner import execute_run
-from llmconform.targets import serve_app
+from llmconform.run.runner import execute_run
+from llmconform.settings import RunSettings
+from llmconform.transport.targets import serve_app
 
 TEST_KEY = "sk-llmconform-test-0123456789abcdef"
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"  # a copy, with its INDEX.tsv
 
 RunAgainst = Callable[..., RunReport]
 
@@ -34,7 +34,7 @@ def run_against(
 ) -> RunReport:
     """Serve `app` on loopback and run the suite against it like `llmconform run` does.
 
-    Extra keyword `options` are RunRequest fields (profiles, requests, latency, ...).
+    Extra keyword `options` are RunSettings fields (profiles, requests, latency, ...).
     SDK cases are left out unless `include_sdk`: they re-test through the official SDKs what
     the wire-level cases test, so the exact-set broken-server tests stay about the wire, and
     tests/sdk covers them.
@@ -42,7 +42,7 @@ def run_against(
     if not include_sdk:
         keyword = f"({keyword}) and not sdk" if keyword else "not sdk"
     with serve_app(app, "test-app", api_key, capabilities) as target:
-        request = RunRequest(
+        request = RunSettings(
             target="asgi:test",
             model=model,
             api_key=api_key,

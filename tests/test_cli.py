@@ -11,12 +11,12 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from llmconform.cli import main
+from llmconform.cli.main import main
 from llmconform.engine.plan import ALL_CAPABILITIES
 from llmconform.reference.app import create_app
 from llmconform.reference.server import RunningServer, serve_in_thread
-from llmconform.run_output import with_report_folder
-from llmconform.run_request import RunRequest
+from llmconform.run.output import with_report_folder
+from llmconform.settings import RunSettings
 
 from support import TEST_KEY, RecordPaths
 
@@ -230,7 +230,7 @@ def test_runs_started_in_the_same_second_keep_their_own_folders(
     stamp = "20261129T000000Z"
     (tmp_path / "reports" / stamp).mkdir(parents=True)  # another run's, this very second
     (tmp_path / "reports" / stamp / "report.json").write_text("{}")
-    request = RunRequest(
+    request = RunSettings(
         out_dir=Path("reports") / stamp,
         fresh_out=True,
         record=Path("reports") / stamp / "cassette.jsonl",
@@ -240,7 +240,7 @@ def test_runs_started_in_the_same_second_keep_their_own_folders(
     assert claimed.record == claimed.out_dir / "cassette.jsonl"
     assert (tmp_path / "reports" / stamp / "report.json").read_text() == "{}"
     # An explicit --out is used as given, existing or not.
-    given = with_report_folder(RunRequest(out_dir=Path("reports") / stamp))
+    given = with_report_folder(RunSettings(out_dir=Path("reports") / stamp))
     assert given.out_dir == Path("reports") / stamp
 
 

@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from llmconform.cli import main
-from llmconform.config import ConfigError, check_waiver_requirements, default_map, parse_config
+from llmconform.cli.main import main
+from llmconform.settings.config_file import (
+    ConfigError,
+    check_waiver_requirements,
+    default_map,
+    parse_config,
+)
 
 from broken_servers import no_done_app  # noqa: F401  (importable as asgi:broken_servers:…)
 

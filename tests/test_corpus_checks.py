@@ -15,16 +15,16 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from llmconform.catalog import Catalog, load_catalog
+from llmconform.catalog.loader import Catalog, load_catalog
 from llmconform.engine.evaluate import evaluate
 from llmconform.model import BodyChunk, Capture, Case, CheckRef, Finding, Outcome, Request
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from support import CORPUS
+
 OPENAI_PROVIDERS = frozenset({"openai", "azure-openai"})
 # Anthropic's own error bodies are another wire format (Messages API), not a deviation.
 NOT_OPENAI_WIRE = frozenset({"anthropic"})
@@ -63,8 +63,6 @@ OPENAI_WAIVERS: dict[str, frozenset[str]] = {
     "chat-stream/openai__gpt-audio-genstream-tools-squareroot-1.sse": frozenset({"STREAM-009"}),
 }
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
-
 
 @dataclass(frozen=True)
 class Sample:
@@ -100,8 +98,6 @@ class Sample:
 
 
 def samples() -> list[Sample]:
-    if not CORPUS.is_dir():
-        return []
     with (CORPUS / "INDEX.tsv").open(encoding="utf-8", newline="") as index:
         rows = list(csv.DictReader(index, delimiter="\t"))
     return [

@@ -12,14 +12,14 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from llmconform.schema_validation import SchemaError, validate
+from llmconform.schema.validation import SchemaError, validate
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from support import CORPUS
+
 OPENAI_PROVIDERS = frozenset({"openai", "azure-openai"})
 # Anthropic's own Messages API and model list are another wire format, not a deviation.
 NOT_OPENAI_WIRE = frozenset({"anthropic"})
@@ -29,8 +29,6 @@ SCHEMA_BY_API = {
     "errors": "error",
     "models": "model.list",
 }
-
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 
 
 @dataclass(frozen=True)
@@ -52,8 +50,6 @@ def schema_for(api: str, notes: str) -> str:
 
 
 def samples() -> list[Sample]:
-    if not CORPUS.is_dir():
-        return []
     with (CORPUS / "INDEX.tsv").open(encoding="utf-8", newline="") as index:
         rows = list(csv.DictReader(index, delimiter="\t"))
     return [

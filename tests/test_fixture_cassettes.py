@@ -4,16 +4,15 @@ with exactly its named requirements (self-tests of the suite that need no server
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from llmconform.cli import main
+from llmconform.cli.main import main
 
-FIXTURES = Path(str(resources.files("llmconform") / "fixtures" / "cassettes"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cassettes"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((FIXTURES / "expected.yaml").read_text())
 KEYWORD = "chat.basic or stream.basic or stream.include_usage or error.missing_model"
 

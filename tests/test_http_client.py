@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
-from llmconform.http_client import tls_verify
-from llmconform.model import Request
+from llmconform.model import CaseWork, Connection, Limits, Request
+from llmconform.transport.executor import execute
+from llmconform.transport.http_client import tls_verify
 
 
 def test_verification_on_shares_one_strict_context() -> None:

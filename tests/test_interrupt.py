@@ -92,8 +92,8 @@ def test_an_interrupt_before_the_report_exits_130_with_a_line(
 ) -> None:
     from click.testing import CliRunner
 
-    import llmconform.run_cli as run_cli
-    from llmconform.cli import main
+    import llmconform.cli.run as run_cli
+    from llmconform.cli.main import main
 
     def interrupted(*args: object, **kwargs: object) -> int:
         raise KeyboardInterrupt

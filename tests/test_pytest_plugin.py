@@ -160,7 +160,7 @@ def test_the_exchange_phase_runs_with_the_heap_frozen(monkeypatch: pytest.Monkey
     # ~130 ms, inside someone's timing; after the run the collector sees everything again.
     import gc
 
-    import llmconform.conformance_run as plugin
+    import llmconform.pytest.conformance_run as plugin
 
     seen: list[int] = []
     real = plugin.execute
@@ -201,7 +201,7 @@ def test_cases_judged_while_others_exchange_get_the_same_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Judging in the loop's idle moments is an optimisation only: same results either way.
-    import llmconform.conformance_run as conformance_run
+    import llmconform.pytest.conformance_run as conformance_run
 
     slow = create_app(api_key=TEST_KEY, ttft_delay_s=0.02)
     early: list[int] = []
@@ -230,7 +230,7 @@ def test_cases_judged_while_others_exchange_get_the_same_results(
 def test_nothing_is_judged_early_while_latency_is_measured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import llmconform.conformance_run as conformance_run
+    import llmconform.pytest.conformance_run as conformance_run
 
     seen: list[object] = []
     real = conformance_run.execute

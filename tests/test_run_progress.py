@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from llmconform.conformance_run import Progress
-from llmconform.run_progress import RichProgress, progress_for
+from llmconform.pytest.conformance_run import Progress
+from llmconform.run.progress import RichProgress, progress_for
 
 
 def test_a_terminal_gets_a_live_bar() -> None:

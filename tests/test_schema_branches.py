@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
-from llmconform import schema_validation as sv
-from llmconform.schema_branches import ROOT, conditions, false_sites, specialize
+from llmconform.schema import validation as sv
+from llmconform.schema.branches import ROOT, conditions, false_sites, specialize
 
 from schema_instances import documents, fitting_schema, mutate, schema_strings
 

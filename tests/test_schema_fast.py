@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
-from llmconform import schema_validation as sv
-from llmconform.schema_fast import compile_schema, json_equal
+from llmconform.schema import validation as sv
+from llmconform.schema.fast import compile_schema, json_equal
 
 from schema_instances import documents, fitting_schema, mutate
 

@@ -1,4 +1,4 @@
-"""Tests for llmconform.schema_validation and the packaged OpenAI schemas."""
+"""Tests for llmconform.schema.validation and the packaged OpenAI schemas."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import copy
 import json
 import time
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 import pytest
@@ -16,8 +15,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 from referencing.jsonschema import DRAFT202012
 
-from llmconform import schema_validation as sv
-from llmconform.schema_validation import SchemaError, get_schema, schema_ids, validate
+from llmconform.resources import data_path
+from llmconform.schema import validation as sv
+from llmconform.schema.validation import SchemaError, get_schema, schema_ids, validate
 
 P = "urn:llmconform:schema:openai/"
 COMPLETION = P + "chat.completion"
@@ -651,7 +651,7 @@ def test_chunk_validation_is_fast_after_warm_up() -> None:
 
 
 def packaged_files() -> Iterator[tuple[str, dict[str, Any]]]:
-    root = resources.files("llmconform") / "schemas"
+    root = data_path("schemas")
     stack = [(root, "")]
     while stack:
         folder, prefix = stack.pop()

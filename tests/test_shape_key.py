@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmconform.checks.stream import TEXT_FIELDS, shape_key
-from llmconform.schema_validation import validate
+from llmconform.checks.openai.stream import TEXT_FIELDS, shape_key
+from llmconform.schema.validation import validate
 
 CHUNK = "urn:llmconform:schema:openai/chat.completion.chunk"
 

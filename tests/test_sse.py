@@ -1,4 +1,4 @@
-"""Tests for llmconform.sse: WHATWG event-stream interpretation, framing observations, limits."""
+"""Tests for llmconform.protocol.sse: event-stream interpretation, framing observations, limits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmconform.model import BodyChunk, SSEEvent
-from llmconform.sse import SSEDecoder, SSELineTooLong, SSEObservations, decode_sse
+from llmconform.protocol.sse import SSEDecoder, SSELineTooLong, SSEObservations, decode_sse
 
 BOM = b"\xef\xbb\xbf"
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

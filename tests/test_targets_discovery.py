@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from llmconform.reference.server import serve_in_thread
-from llmconform.targets import TargetError, TargetUnreachable, discover_model
+from llmconform.transport.targets import TargetError, TargetUnreachable, discover_model
 
 KEY = "sk-discovery-test-0123456789"
 

@@ -1,5 +1,5 @@
 """`python -m llmconform` runs the CLI."""
 
-from llmconform.cli import main
+from llmconform.cli.main import main
 
 main()

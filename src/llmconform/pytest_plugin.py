@@ -1,91 +1,9 @@
-"""The pytest plugin: `pytest -p llmconform.pytest_plugin --llmconform-target URL`.
+"""The name `-p llmconform.pytest_plugin` and the pytest11 entry point load.
 
-A vendor loads it in their own test run and gets the outcomes `llmconform run` would give:
-its options build a `ConformanceRun` (conformance_run), whose items (pytest_items) are the
-cases. Without `--llmconform-target` it only registers its markers and stays inert (it is
-also a `pytest11` entry point, so it loads wherever llmconform is installed).
+The plugin lives in `llmconform.pytest.plugin`; pytest finds hooks by attribute name, so
+re-exporting them here keeps the published name working.
 """
 
-from __future__ import annotations
+from llmconform.pytest.plugin import pytest_addoption, pytest_configure
 
-import os
-
-import pytest
-
-from llmconform.conformance_run import PLUGIN_NAME, ConformanceRun, RunOptions
-from llmconform.engine.executor import Limits
-from llmconform.engine.plan import API_FAMILIES, CORE_CAPABILITIES
-from llmconform.engine.select import default_apis, selected
-from llmconform.pytest_items import register_markers
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Options for running the suite from plain pytest."""
-    group = parser.getgroup("llmconform", "LLM API conformance (llmconform)")
-    group.addoption(
-        "--llmconform-target",
-        default=None,
-        help="target to test: reference, http(s)://host/v1, or asgi:pkg.mod:app",
-    )
-    group.addoption("--llmconform-model", default=None, help="model id to test")
-    group.addoption(
-        "--llmconform-api-key-env",
-        default="LLMCONFORM_API_KEY",
-        help="environment variable holding the API key",
-    )
-    group.addoption(
-        "--llmconform-concurrency",
-        type=int,
-        default=4,
-        help="exchanges in flight at once (default 4)",
-    )
-    group.addoption(
-        "--llmconform-timeout",
-        type=float,
-        default=60.0,
-        help="seconds one exchange may take (default 60)",
-    )
-    group.addoption(
-        "--llmconform-profile",
-        action="append",
-        default=None,
-        help="claim a profile (repeatable); opt-in profiles (performance, accuracy) need it",
-    )
-    group.addoption(
-        "--llmconform-api",
-        action="append",
-        default=None,
-        choices=sorted(API_FAMILIES),
-        help="wire formats to test (repeatable; default: all for reference, else openai)",
-    )
-    group.addoption(
-        "--llmconform-capability",
-        action="append",
-        default=None,
-        help="declare a capability of the target (repeatable)",
-    )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the markers; start a run when --llmconform-target is given."""
-    register_markers(config)
-    target = config.getoption("llmconform_target", None)
-    if target is None or config.pluginmanager.has_plugin(PLUGIN_NAME):
-        return
-    caps = config.getoption("llmconform_capability")
-    options = RunOptions(
-        target=target,
-        model=config.getoption("llmconform_model"),
-        api_key=os.environ.get(config.getoption("llmconform_api_key_env")) or None,
-        concurrency=config.getoption("llmconform_concurrency"),
-        limits=Limits(timeout_s=config.getoption("llmconform_timeout")),
-        capabilities=(CORE_CAPABILITIES | frozenset(caps)) if caps else None,
-    )
-    claimed = config.getoption("llmconform_profile") or []
-    apis = frozenset(config.getoption("llmconform_api") or ()) or default_apis(
-        "reference" if target == "reference" else "http"
-    )
-    run = ConformanceRun(
-        options, case_filter=lambda case: selected(case, run.catalog, apis, claimed)
-    )
-    config.pluginmanager.register(run, PLUGIN_NAME)
+__all__ = ["pytest_addoption", "pytest_configure"]

@@ -11,7 +11,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from llmconform.engine.accuracy import (
+from llmconform.catalog.accuracy_sets import (
     NO_TOOL,
     AccuracySet,
     item_request,

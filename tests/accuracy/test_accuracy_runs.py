@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.accuracy_sets import load_set
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
-from llmconform.engine.accuracy import load_set
 from llmconform.engine.plan import ALL_CAPABILITIES, CORE_CAPABILITIES
 from llmconform.engine.select import selected
 from llmconform.metrics.stats import decide, items_to_decide, wilson

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from llmconform.catalog.accuracy_sets import item_request, load_set, tool_schemas
 from llmconform.checks.accuracy import (
     class_metrics,
     decide_with_missing,
@@ -23,7 +24,6 @@ from llmconform.checks.accuracy_scoring import (
     score_tool,
 )
 from llmconform.checks.context import CheckContext, Exchange
-from llmconform.engine.accuracy import item_request, load_set, tool_schemas
 from llmconform.metrics.stats import decide, items_to_decide, wilson
 from llmconform.model import BodyChunk, Capture, Case, Request
 

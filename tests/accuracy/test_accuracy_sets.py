@@ -10,11 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from llmconform.catalog import load_catalog
-from llmconform.checks import known_checks
-from llmconform.checks.accuracy import SET_REQUIREMENTS
-from llmconform.checks.accuracy_scoring import score
-from llmconform.engine.accuracy import (
+from llmconform.catalog.accuracy_sets import (
     CONSTRAINT_TYPES,
     SetError,
     item_request,
@@ -23,14 +19,18 @@ from llmconform.engine.accuracy import (
     set_names,
     set_of,
 )
+from llmconform.catalog.loader import load_catalog
+from llmconform.catalog.steps import PlanError, Variables
+from llmconform.checks import known_checks
+from llmconform.checks.accuracy import SET_REQUIREMENTS
+from llmconform.checks.accuracy_scoring import score
 from llmconform.engine.expand import ExpandOptions, expand, is_expanded
-from llmconform.engine.plan import PlanError, Variables
 from llmconform.model import CheckRef
 
 from accuracy_scripted import INSTRUCTION_ANSWERS, WRONG_INSTRUCTION, instance
 from arithmetic_gen import generate, render
 
-FIXTURES = Path(__file__).resolve().parents[2] / "src" / "llmconform" / "fixtures" / "accuracy"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "accuracy"
 MINIMUM = {"arithmetic": 40, "sentiment": 40, "json_schema": 20, "tools": 20, "instructions": 30}
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from llmconform.checks import CHECKS, CheckContext, Exchange, Unverifiable
-from llmconform.engine.scenarios import SCENARIOS
 from llmconform.model import BodyChunk, Capture, Case, Request
+from llmconform.scenarios.registry import SCENARIOS
 
 CASE = Case("t", "t", "anthropic-messages", (), ())
 TOOLS = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from llmconform.apis.anthropic_messages import Rule, fold_stream, text_of, tool_uses
+from llmconform.protocol.anthropic_messages import Rule, fold_stream, text_of, tool_uses
 
 
 def ev(data: dict[str, Any], name: str | None = None) -> tuple[str, str]:

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from llmconform.apis.anthropic_messages import fold_stream, text_of
 from llmconform.model import BodyChunk
+from llmconform.protocol.anthropic_messages import fold_stream, text_of
+from llmconform.protocol.sse import decode_sse
 from llmconform.reference.anthropic_tools import example_instance
 from llmconform.reference.app import create_app
-from llmconform.sse import decode_sse
 
 KEY = "sk-ant-test-0123456789"
 MODEL = "llmconform-reference"

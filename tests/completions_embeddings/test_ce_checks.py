@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from llmconform.checks import CHECKS, CheckContext, Exchange, Issue, IssueKind, Unverifiable
-from llmconform.checks.completions import fold_completion_chunks, prompts_of
-from llmconform.checks.embeddings import VectorError, decode_vector, input_count
+from llmconform.checks.openai.completions import fold_completion_chunks, prompts_of
+from llmconform.checks.openai.embeddings import VectorError, decode_vector, input_count
 from llmconform.model import BodyChunk, Capture, Case, Request
 
 CASE = Case(id="t", title="t", api="openai-completions", steps=(), checks=())

@@ -10,18 +10,18 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from llmconform.catalog import conformance_dir
-from llmconform.checks.embeddings import decode_vector
-from llmconform.engine.plan import substitute
-from llmconform.schema_validation import validate
+from llmconform.catalog.loader import conformance_dir
+from llmconform.catalog.steps import substitute
+from llmconform.checks.openai.embeddings import decode_vector
+from llmconform.schema.validation import validate
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+from support import CORPUS
+
 P = "urn:llmconform:schema:openai/"
 SCHEMA_BY_API = {
     "completions": "completion",
@@ -30,12 +30,8 @@ SCHEMA_BY_API = {
 }
 OPENAI = frozenset({"openai", "azure-openai"})
 
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
-
 
 def _rows() -> list[dict[str, str]]:
-    if not CORPUS.is_dir():
-        return []
     with (CORPUS / "INDEX.tsv").open(encoding="utf-8", newline="") as index:
         return [r for r in csv.DictReader(index, delimiter="\t") if r["api"] in SCHEMA_BY_API]
 
@@ -60,19 +56,16 @@ ROWS = _rows()
 OPENAI_ROWS = [r for r in ROWS if r["provider"] in OPENAI]
 
 
-@needs_corpus
 def test_the_corpus_has_openai_samples_of_every_kind() -> None:
     assert {r["api"] for r in OPENAI_ROWS} == set(SCHEMA_BY_API)
 
 
-@needs_corpus
 @pytest.mark.parametrize("row", OPENAI_ROWS, ids=lambda r: r["file"])
 def test_openai_and_azure_samples_validate_with_no_error(row: dict[str, str]) -> None:
     assert list(_documents(row["file"]))
     assert _errors(row) == []
 
 
-@needs_corpus
 @pytest.mark.parametrize(
     ("file", "needle"),
     [
@@ -94,7 +87,6 @@ def test_known_provider_deviations_are_caught(file: str, needle: str) -> None:
     assert any(needle in e for e in _errors(row)), _errors(row)
 
 
-@needs_corpus
 def test_every_corpus_vector_decodes_to_its_eight_recorded_numbers() -> None:
     # The corpus cut vectors to 8 numbers (base64: 32 bytes), whatever the encoding.
     for row in ROWS:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from llmconform.schema_validation import validate
+from llmconform.schema.validation import validate
 
 if TYPE_CHECKING:
     from conftest import Ref

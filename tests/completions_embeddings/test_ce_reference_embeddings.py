@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from llmconform.reference.embeddings import DEFAULT_DIMENSIONS, embed
-from llmconform.schema_validation import validate
+from llmconform.schema.validation import validate
 
 if TYPE_CHECKING:
     from conftest import Ref

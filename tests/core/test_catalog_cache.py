@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from llmconform.catalog import CatalogError, load_catalog
-from llmconform.catalog_cache import cache_dir, load_documents
+from llmconform.catalog.cache import cache_dir, load_documents
+from llmconform.catalog.loader import CatalogError, load_catalog
 
 DOC = "area: demo\nrequirements: []\ncases: []\nnote: {a: [1, 2.5, true, null]}\n"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
+from llmconform.catalog.steps import build_request
 from llmconform.checks import known_checks
-from llmconform.engine.plan import build_request
 from llmconform.model import Case
 
 # Each API family's checks of a stream as a stream: status and Content-Type, SSE framing

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from llmconform.engine.executor import CaseWork, Connection, Limits, TargetDown, execute
-from llmconform.model import Request
+from llmconform.model import CaseWork, Connection, Limits, Request
 from llmconform.reference.app import create_app
 from llmconform.reference.server import RunningServer, serve_in_thread
+from llmconform.transport.executor import TargetDown, execute
 
 from support import RecordPaths
 

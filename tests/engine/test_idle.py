@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from llmconform.engine.idle import Quiet, work_when_quiet
+from llmconform.transport.idle import Quiet, work_when_quiet
 
 
 def test_work_waits_for_quiet_and_stops_when_there_is_none() -> None:

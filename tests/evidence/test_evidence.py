@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from llmconform.cli import main
+from llmconform.cli.main import main
 from llmconform.evidence import cassette
 from llmconform.evidence.signing import SignatureError, generate_keypair, sign, verify
 from llmconform.model import BodyChunk, Capture, Request

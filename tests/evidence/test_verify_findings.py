@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from llmconform.cli import main
+from llmconform.cli.main import main
 from llmconform.evidence import cassette
 from llmconform.model import Capture, Request
 from llmconform.reference.server import serve_in_thread

@@ -15,16 +15,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
-from llmconform.cli import main
-from llmconform.conformance_run import ConformanceRun, RunOptions
+from llmconform.cli.main import main
 from llmconform.engine.aggregate import build_report
 from llmconform.engine.select import FilterError, keyword_names, run_cases, selected
 from llmconform.evidence import cassette
+from llmconform.pytest.conformance_run import ConformanceRun
 from llmconform.report import dumps, loads
-from llmconform.run_guards import no_plugin_autoload
-from llmconform.runner import pytest_args
+from llmconform.run.guards import no_plugin_autoload
+from llmconform.run.runner import pytest_args
+from llmconform.settings import RunSettings
 
 from broken_servers import no_done_app
 
@@ -167,7 +168,7 @@ def _pytest_selection(keyword: str | None, apis: list[str] | None = None) -> lis
     """The items an embedded run's pytest keeps: every case (or those `selected` for
     `apis`), then its own `-k` deselection."""
     run = ConformanceRun(
-        RunOptions(),
+        RunSettings(),
         case_filter=lambda case: apis is None or selected(case, CATALOG, apis, []),
     )
     collected = _Collected()

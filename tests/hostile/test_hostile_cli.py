@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from llmconform.evidence import cassette
-from llmconform.schema_validation import validate
+from llmconform.schema.validation import validate
 
 from server import KEY, HostileServer, closed_port
 

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate
-from llmconform.engine.executor import (
+from llmconform.engine.redaction import redact_result
+from llmconform.model import Capture, Outcome, Request
+from llmconform.transport.executor import (
     DEADLINE_ERROR,
     CaseWork,
     Connection,
@@ -23,8 +25,6 @@ from llmconform.engine.executor import (
     execute,
     is_deadline_error,
 )
-from llmconform.engine.redaction import redact_result
-from llmconform.model import Capture, Outcome, Request
 
 from server import COMPLETION, KEY, HostileServer, closed_port
 
@@ -253,7 +253,7 @@ def test_scenario_failure_message_is_redacted() -> None:
 
 
 def test_gzip_stream_in_arbitrary_reads_decodes_the_same() -> None:
-    from llmconform.engine.body import Decoder
+    from llmconform.transport.body import Decoder
 
     payload = json.dumps(COMPLETION).encode() * 50
     z = zlib.compressobj(6, zlib.DEFLATED, 31)

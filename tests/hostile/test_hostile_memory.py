@@ -18,10 +18,11 @@ BUDGET_MB = 200
 
 PROBE = """
 import json, resource, sys, time
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
+from llmconform.transport.executor import execute
+from llmconform.model import CaseWork, Connection, Limits
 from llmconform.model import Request
 
 def rss_mb():

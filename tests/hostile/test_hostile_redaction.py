@@ -8,9 +8,19 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmconform.engine.executor import CaseWork, Connection, Limits, execute
 from llmconform.engine.redaction import redact, redact_result
-from llmconform.model import CaseResult, ExchangeSummary, Finding, Level, Outcome, Request
+from llmconform.model import (
+    CaseResult,
+    CaseWork,
+    Connection,
+    ExchangeSummary,
+    Finding,
+    Level,
+    Limits,
+    Outcome,
+    Request,
+)
+from llmconform.transport.executor import execute
 
 from server import KEY
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import CHECKS, CheckContext, Exchange
 from llmconform.checks.properties import (
     KEPT,

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from property_faults import broken_app
 
-from llmconform.cli import main
+from llmconform.cli.main import main
 from llmconform.evidence import cassette
 
 from support import TEST_KEY, run_against

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
+from llmconform.catalog.steps import PlanError, Variables
 from llmconform.checks import known_checks
 from llmconform.checks.properties import RANGE, STRUCTURAL, VALID, expectation
 from llmconform.engine.expand import ExpandOptions, expand, is_expanded, split_sample_id
 from llmconform.engine.invalid_requests import INVALID_KINDS
-from llmconform.engine.plan import PlanError, Variables
 from llmconform.engine.properties import (
     DEFAULT_EXAMPLES,
     INVALID,
@@ -26,7 +26,7 @@ from llmconform.engine.properties import (
 from llmconform.engine.properties import VALID as VALID_SPACE
 from llmconform.engine.valid_requests import Example
 from llmconform.model import Request
-from llmconform.schema_validation import validate
+from llmconform.schema.validation import validate
 
 SCHEMA = "urn:llmconform:schema:openai/chat.request"
 TEMPLATE = Request("POST", "/chat/completions")

@@ -13,9 +13,9 @@ from rich.console import Console
 from llmconform.engine.plan import CORE_CAPABILITIES
 from llmconform.model import Outcome, RunReport
 from llmconform.reference.app import create_app
-from llmconform.run_request import RunRequest
-from llmconform.runner import execute_run
-from llmconform.targets import open_target
+from llmconform.run.runner import execute_run
+from llmconform.settings import RunSettings
+from llmconform.transport.targets import open_target
 
 from support import TEST_KEY, RunAgainst, outcomes
 
@@ -72,7 +72,7 @@ def test_a_server_ignoring_mistyped_options_answers_200_to_invalid_input(
 
 
 def _replay(cassette: Path, keyword: str) -> RunReport:
-    request = RunRequest(target=f"replay:{cassette}", keyword=keyword, out_dir=cassette.parent)
+    request = RunSettings(target=f"replay:{cassette}", keyword=keyword, out_dir=cassette.parent)
     with open_target(request.target) as target:
         return execute_run(request, target, Console(file=io.StringIO()))
 

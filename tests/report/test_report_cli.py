@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from llmconform.cli import main
+from llmconform.cli.main import main
 from llmconform.model import RunReport
 from llmconform.report import dumps, render_html, render_markdown, to_dict
 

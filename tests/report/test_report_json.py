@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import replace
-from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -16,10 +15,11 @@ from llmconform.model import (
     RunReport,
 )
 from llmconform.report import ReportFormatError, dumps, from_dict, loads, to_dict
+from llmconform.resources import data_path
 
 
 def _schema() -> dict[str, Any]:
-    path = files("llmconform") / "schemas" / "report" / "report.v1.json"
+    path = data_path("schemas", "report", "report.v1.json")
     return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 

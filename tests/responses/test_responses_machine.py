@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from llmconform.apis import open_responses as sm
-from llmconform.apis.open_responses_machine import analyze
+from llmconform.protocol import open_responses as sm
+from llmconform.protocol.open_responses_machine import analyze
 
 
 def _resp(status: str, output: list[Any] | None = None) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from llmconform.apis import open_responses as sm
-from llmconform.apis.open_responses_machine import analyze
+from llmconform.protocol import open_responses as sm
+from llmconform.protocol.open_responses_machine import analyze
 from llmconform.reference import create_app, serve_in_thread
 from llmconform.reference.responses import ResponsesService
 from llmconform.reference.responses_output import example_value
-from llmconform.schema_validation import validate
+from llmconform.schema.validation import validate
 
 KEY = "sk-responses-test-0123456789"
 MODEL = "llmconform-reference"

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate
-from llmconform.engine.sdk_runner import FEATURES, outcome_capture
 from llmconform.model import CaseResult, Outcome
+from llmconform.transport.sdk_runner import FEATURES, outcome_capture
 
 CATALOG = load_catalog(known_checks=known_checks())
 CALL = {"id": "call_1", "type": "function", "name": "get_weather", "arguments": '{"city": "x"}'}

@@ -12,13 +12,23 @@ from typing import Any
 import pytest
 from sdk_support import ALL_SDK_CASES, PROFILE, run_sdk_profile
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
+from llmconform.catalog.steps import PlanError, Variables
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate
-from llmconform.engine.executor import CaseWork, Limits
 from llmconform.engine.expand import ExpandOptions, expand
-from llmconform.engine.plan import PlanError, Variables
-from llmconform.engine.sdk_runner import (
+from llmconform.model import (
+    BodyChunk,
+    Capture,
+    Case,
+    CaseWork,
+    Limits,
+    Outcome,
+    ProfileVerdict,
+    Request,
+)
+from llmconform.reference.app import create_app
+from llmconform.transport.sdk_runner import (
     FEATURES,
     OUTCOME_METHOD,
     PLACEHOLDER_KEY,
@@ -26,8 +36,6 @@ from llmconform.engine.sdk_runner import (
     drive,
     load_sdk,
 )
-from llmconform.model import BodyChunk, Capture, Case, Outcome, ProfileVerdict, Request
-from llmconform.reference.app import create_app
 
 from support import TEST_KEY
 

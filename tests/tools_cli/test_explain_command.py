@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from click.testing import CliRunner, Result
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
-from llmconform.cli import main
-from llmconform.explain_cli import cases_for
+from llmconform.cli.explain import cases_for
+from llmconform.cli.main import main
 from llmconform.model import Level
 
 

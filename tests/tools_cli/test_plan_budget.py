@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from llmconform.catalog import Catalog, load_catalog
+from llmconform.catalog.loader import Catalog, load_catalog
+from llmconform.catalog.steps import Variables, build_request
 from llmconform.checks import known_checks
-from llmconform.cli import main
+from llmconform.cli.main import main
 from llmconform.engine.budget import (
     SCENARIO_BOUNDS,
     BudgetError,
@@ -20,9 +21,8 @@ from llmconform.engine.budget import (
     plan_run,
     request_cost,
 )
-from llmconform.engine.plan import Variables, build_request
-from llmconform.engine.scenarios import SCENARIOS
 from llmconform.model import BodyChunk, Capture, Case, CheckRef, Level, Request, Requirement
+from llmconform.scenarios.registry import SCENARIOS
 
 HELLO = [{"role": "user", "content": "hello there"}]
 

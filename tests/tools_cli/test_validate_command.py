@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from llmconform.cli import main
-from llmconform.validate_cli import _anthropic_status, kinds
+from llmconform.cli.main import main
+from llmconform.cli.validate import _anthropic_status, kinds
 
 
 def invoke(*args: str, stdin: bytes | None = None) -> Result:

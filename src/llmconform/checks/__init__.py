@@ -1,30 +1,10 @@
-"""Checks: named pure functions over a `CheckContext`, registered by id.
+"""Checks: named pure functions over a `CheckContext`, collected by id into `CHECKS`.
 
-Importing this package registers every check; `CHECKS` maps names to `CheckSpec`s.
+`CHECKS` (a `Registry`) lists the modules that define checks and reads them on first use.
 """
 
-from llmconform.checks import (
-    accuracy,
-    anthropic,
-    chat,
-    completions,
-    embeddings,
-    errors,
-    http,
-    logprobs,
-    models,
-    params,
-    perf,
-    properties,
-    responses,
-    sdk,
-    stream,
-    structured,
-    tools,
-)
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import CHECKS, CheckSpec, Issue, IssueKind, check, known_checks
-from llmconform.engine import chat_scenarios  # registers the Chat Completions scenarios
 
 __all__ = [
     "CHECKS",
@@ -34,24 +14,6 @@ __all__ = [
     "Issue",
     "IssueKind",
     "Unverifiable",
-    "accuracy",
-    "anthropic",
-    "chat",
-    "chat_scenarios",
     "check",
-    "completions",
-    "embeddings",
-    "errors",
-    "http",
     "known_checks",
-    "logprobs",
-    "models",
-    "params",
-    "perf",
-    "properties",
-    "responses",
-    "sdk",
-    "stream",
-    "structured",
-    "tools",
 ]

@@ -17,16 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from llmconform.checks.accuracy_scoring import Score, score
-from llmconform.checks.context import CheckContext, Unverifiable
-from llmconform.checks.registry import Issue, IssueKind, check
-from llmconform.engine.accuracy import (
+from llmconform.catalog.accuracy_sets import (
     CHECK_PREFIX,
     AccuracySet,
     item_request,
     load_set,
     request_key,
 )
+from llmconform.checks.accuracy_scoring import Score, score
+from llmconform.checks.context import CheckContext, Unverifiable
+from llmconform.checks.registry import CheckFn, Issue, IssueKind, check
 from llmconform.metrics.stats import Interval, decide, items_to_decide, wilson
 
 SET_REQUIREMENTS = {
@@ -196,13 +196,13 @@ def score_case(ctx: CheckContext, name: str, requirement: str) -> Iterator[Issue
         )
 
 
-def _register(name: str, requirement: str) -> None:
+def _define(name: str, requirement: str) -> CheckFn:
     def run(ctx: CheckContext) -> Iterator[Issue]:
         return score_case(ctx, name, requirement)
 
     run.__doc__ = f"The {name} accuracy set meets its threshold (95 % Wilson decision)."
-    check(f"{CHECK_PREFIX}{name}", requirement)(run)
+    return check(f"{CHECK_PREFIX}{name}", requirement)(run)
 
 
-for _name, _requirement in SET_REQUIREMENTS.items():
-    _register(_name, _requirement)
+# One check per set, collected by the registry from this list.
+DEFINITIONS = tuple(_define(name, req) for name, req in SET_REQUIREMENTS.items())

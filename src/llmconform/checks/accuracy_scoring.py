@@ -19,7 +19,7 @@ from typing import Any
 # jsonschema ships no type hints (see schema_validation).
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
-from llmconform.engine.accuracy import NO_TOOL, AccuracySet, tool_schemas
+from llmconform.catalog.accuracy_sets import NO_TOOL, AccuracySet, tool_schemas
 
 EXCERPT = 120
 

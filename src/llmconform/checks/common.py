@@ -7,7 +7,7 @@ from typing import Any
 
 from llmconform.checks.context import Exchange
 from llmconform.checks.registry import Issue
-from llmconform.schema_validation import validate
+from llmconform.schema.validation import validate
 
 SCHEMA = "urn:llmconform:schema:"
 MAX_SCHEMA_ISSUES = 5

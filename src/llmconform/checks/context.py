@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from llmconform.apis.openai_chat import fold_chunks
 from llmconform.model import JSON, Capture, Case, SSEEvent
-from llmconform.sse import SSEObservations, decode_sse
+from llmconform.protocol.openai_chat import fold_chunks
+from llmconform.protocol.sse import SSEObservations, decode_sse
 
 DONE = "[DONE]"
 

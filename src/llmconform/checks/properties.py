@@ -18,9 +18,8 @@ from dataclasses import replace
 from llmconform.checks.common import excerpt
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import CHECKS, Issue, IssueKind, check
-from llmconform.engine import properties as _expander  # noqa: F401  (registers `property`)
 from llmconform.model import Request
-from llmconform.schema_validation import SchemaError, validate
+from llmconform.schema.validation import SchemaError, validate
 
 REQUEST_SCHEMA = "urn:llmconform:schema:openai/chat.request"
 STRUCTURAL, RANGE, VALID = "structural", "range", "valid"

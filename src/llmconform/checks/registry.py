@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from llmconform.registry import Registry
+
 if TYPE_CHECKING:
     from llmconform.checks.context import CheckContext
 
@@ -54,27 +56,51 @@ class CheckSpec:
     expects_error: bool = False
 
 
-CHECKS: dict[str, CheckSpec] = {}
+# Every module that defines checks: the registry collects their `@check` functions when it is
+# first read (see `llmconform.registry`), so no import has to happen for its side effect.
+CHECK_MODULES = (
+    "llmconform.checks.http",
+    "llmconform.checks.errors",
+    "llmconform.checks.properties",
+    "llmconform.checks.perf",
+    "llmconform.checks.accuracy",
+    "llmconform.checks.sdk",
+    "llmconform.checks.openai.chat",
+    "llmconform.checks.openai.stream",
+    "llmconform.checks.openai.tools",
+    "llmconform.checks.openai.tools_stream",
+    "llmconform.checks.openai.completions",
+    "llmconform.checks.openai.embeddings",
+    "llmconform.checks.openai.logprobs",
+    "llmconform.checks.openai.models",
+    "llmconform.checks.openai.params",
+    "llmconform.checks.openai.structured",
+    "llmconform.checks.responses.core",
+    "llmconform.checks.responses.params",
+    "llmconform.checks.responses.stream",
+    "llmconform.checks.responses.tools",
+    "llmconform.checks.anthropic.core",
+    "llmconform.checks.anthropic.tools",
+)
+
+
+def _spec(fn: CheckFn, name: str, *requirements: str, expects_error: bool = False) -> CheckSpec:
+    return CheckSpec(name, requirements, fn, (fn.__doc__ or "").strip(), expects_error)
+
+
+CHECKS: Registry[CheckSpec] = Registry("check", CHECK_MODULES, _spec)
 
 
 def check(
     name: str, *requirements: str, expects_error: bool = False
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register `fn` as check `name`, reporting on `requirements` (the first is its default).
+    """Define `fn` as check `name`, reporting on `requirements` (the first is its default).
 
     `expects_error`: the check passes only when the answer is an error status.
     """
-
-    def register(fn: CheckFn) -> CheckFn:
-        if name in CHECKS:
-            raise ValueError(f"check {name!r} registered twice")
-        if not requirements:
-            raise ValueError(f"check {name!r} must name at least one requirement")
-        doc = (fn.__doc__ or "").strip()
-        CHECKS[name] = CheckSpec(name, requirements, fn, doc, expects_error)
-        return fn
-
-    return register
+    if not requirements:
+        raise ValueError(f"check {name!r} must name at least one requirement")
+    return CHECKS.define(name, *requirements, expects_error=expects_error)
 
 
 def known_checks() -> dict[str, tuple[str, ...]]:

@@ -1,7 +1,7 @@
 """SDK compatibility checks: did the official SDK's call work, and does its result hold what
 the feature promises? (the `sdk-compatibility` profile)
 
-They read the synthetic last exchange an SDK case ends with (see `engine/sdk_runner`): a JSON
+They read the synthetic last exchange an SDK case ends with (see `transport/sdk_runner`): a JSON
 outcome saying the call returned (with a summary of the returned object), raised (with the
 exception), or could not run because the SDK is not installed (the case is then skipped).
 Every rule holds for any model output: shapes and types, never wording.
@@ -15,8 +15,11 @@ from typing import Any
 
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.registry import CheckFn, Issue, IssueKind, check
-from llmconform.engine.sdk_features import TOOL
-from llmconform.engine.sdk_runner import OUTCOME_METHOD
+
+# The contract with the SDK driver (transport/sdk_runner): the outcome record's method, and
+# the one tool every SDK feature declares.
+OUTCOME_METHOD = "SDK"
+TOOL = "get_weather"
 
 Problem = tuple[Any, ...]  # (path, message) or (path, message, IssueKind)
 Judge = Callable[[dict[str, Any]], Iterable[Problem]]
@@ -244,7 +247,13 @@ _CHECKS = {
     "sdk.anthropic.stream": ("SDK-ANTHROPIC-002", _anthropic_stream),
     "sdk.anthropic.tools": ("SDK-ANTHROPIC-003", _anthropic_tools),
 }
-for _name, (_req, _judge) in _CHECKS.items():
-    _fn = _sdk_check(_req, _judge)
-    _fn.__doc__ = f"The official SDK's call works and its result is usable ({_req})."
-    check(_name, _req)(_fn)
+
+
+def _define(name: str, req: str, judge: Judge) -> CheckFn:
+    fn = _sdk_check(req, judge)
+    fn.__doc__ = f"The official SDK's call works and its result is usable ({req})."
+    return check(name, req)(fn)
+
+
+# One check per SDK feature, collected by the registry from this list.
+DEFINITIONS = tuple(_define(name, req, judge) for name, (req, judge) in _CHECKS.items())

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 from llmconform.engine.profiles import judge_profiles
+from llmconform.errors import ExitCode
 from llmconform.model import (
     CaseResult,
     Outcome,
@@ -97,10 +98,10 @@ def build_report(
     )
 
 
-def exit_code(report: RunReport) -> int:
+def exit_code(report: RunReport) -> ExitCode:
     """0 conformant (warnings allowed), 1 conformance failures, 3 could not complete."""
     if report.verdict is Outcome.FAIL:
-        return 1
+        return ExitCode.FAILURES
     if report.verdict is Outcome.ERROR:
-        return 3
-    return 0
+        return ExitCode.COULD_NOT_RUN
+    return ExitCode.OK

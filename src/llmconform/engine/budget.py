@@ -23,19 +23,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmconform.catalog import Catalog
+from llmconform.catalog.loader import Catalog
+from llmconform.catalog.steps import Variables, build_request
 from llmconform.checks.registry import CHECKS
-from llmconform.engine.executor import CaseWork
 from llmconform.engine.expand import ExpandOptions, expand
-from llmconform.engine.plan import (
-    ALL_CAPABILITIES,
-    CORE_CAPABILITIES,
-    Variables,
-    build_request,
-    skip_reason,
-)
+from llmconform.engine.plan import ALL_CAPABILITIES, CORE_CAPABILITIES, skip_reason
 from llmconform.engine.select import FilterError, case_profiles, default_apis, run_cases
-from llmconform.model import Case, Request
+from llmconform.errors import UsageError
+from llmconform.model import Case, CaseWork, Request
 
 CHARS_PER_TOKEN = 4  # a common rule of thumb for English text; only ever shown as an estimate
 _LIMIT_KEYS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
@@ -46,7 +41,7 @@ NO_PROFILE = "(none)"
 REJECTED_NOTE = "expects an error answer: no output tokens"
 
 
-class BudgetError(ValueError):
+class BudgetError(UsageError):
     """The selection cannot be planned (e.g. a malformed `-k` expression)."""
 
 
@@ -70,8 +65,8 @@ class ScenarioBound:
     inherit: bool = False
 
 
-# Read from the scenario code (engine/chat_scenarios.py, checks/anthropic.py,
-# checks/responses_scenarios.py); tests/tools_cli checks every registered scenario is listed.
+# Read from the scenario code (scenarios/chat.py, scenarios/anthropic.py,
+# scenarios/responses.py); tests/tools_cli checks every registered scenario is listed.
 SCENARIO_BOUNDS: dict[str, ScenarioBound] = {
     # The tool result is sent with the first body, overlaid with step 1 (e.g. tool_choice none).
     "chat_tool_round_trip": ScenarioBound(2, inherit=True),

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from llmconform.catalog.steps import request_excerpt
 from llmconform.checks import CHECKS, CheckContext, Exchange, Issue, IssueKind, Unverifiable
-from llmconform.engine.plan import request_excerpt
 from llmconform.model import (
     Capture,
     Case,

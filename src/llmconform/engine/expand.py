@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from llmconform.engine.executor import CaseWork
-from llmconform.engine.plan import Variables, work_for
-from llmconform.model import Case
+from llmconform.catalog.steps import Variables
+from llmconform.engine.plan import work_for
+from llmconform.model import Case, CaseWork
+from llmconform.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -27,19 +28,23 @@ class ExpandOptions:
 
 
 Expander = Callable[[Case, Variables, ExpandOptions], list[CaseWork]]
-EXPANDERS: dict[str, Expander] = {}
+
+# The modules that define expanders. The SDK expander is the transport's (it builds a driver
+# that calls the SDKs); listing it here by name imports nothing until a case is expanded.
+EXPANDERS: Registry[Expander] = Registry(
+    "expander",
+    (
+        "llmconform.engine.expand",
+        "llmconform.engine.properties",
+        "llmconform.engine.accuracy",
+        "llmconform.transport.sdk_runner",
+    ),
+)
 
 
 def expander(tag: str) -> Callable[[Expander], Expander]:
-    """Register the expander for cases carrying `tag`."""
-
-    def register(fn: Expander) -> Expander:
-        if tag in EXPANDERS:
-            raise ValueError(f"expander for tag {tag!r} registered twice")
-        EXPANDERS[tag] = fn
-        return fn
-
-    return register
+    """Define the expander for cases carrying `tag`."""
+    return EXPANDERS.define(tag)
 
 
 def sample_id(case_id: str, k: int) -> str:

@@ -27,12 +27,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from llmconform.engine.executor import CaseWork
+from llmconform.catalog.steps import PlanError, Variables, build_request
 from llmconform.engine.expand import ExpandOptions, expander, sample_id
 from llmconform.engine.invalid_requests import invalid_example
-from llmconform.engine.plan import PlanError, Variables, build_request
 from llmconform.engine.valid_requests import Example, valid_example
-from llmconform.model import Case, Request
+from llmconform.model import Case, CaseWork, Request
 
 VALID, INVALID = "valid", "invalid"
 # The check a case applies decides which request space its examples come from.

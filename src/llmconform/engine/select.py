@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 
-from llmconform.catalog import Catalog
+from llmconform.catalog.loader import Catalog
 from llmconform.checks import CHECKS
 from llmconform.engine.plan import API_FAMILIES, family_of
+from llmconform.errors import UsageError
 from llmconform.model import Case
 
 # Cases that cost many requests (latency samples, accuracy items) run only when one of
@@ -22,7 +23,7 @@ CASE_MARKER = "llmconform"
 PROFILE_MARKER = "llmconform_profile"  # only on a case that reports on some profile
 
 
-class FilterError(ValueError):
+class FilterError(UsageError):
     """A `-k` expression that pytest would refuse."""
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmconform.errors import EvidenceError
 from llmconform.model import BodyChunk, Capture, Request
 
 FORMAT = "llmconform-cassette"
@@ -36,7 +37,7 @@ SECRET_HEADERS = frozenset(
 _SECRET_QUERY = re.compile(r"([?&](?:api[-_]?key|key|token|access[-_]token|sig)=)[^&#]*", re.I)
 
 
-class CassetteError(ValueError):
+class CassetteError(EvidenceError):
     """A cassette file is missing, malformed, or of another format or version."""
 
 

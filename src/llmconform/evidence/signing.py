@@ -16,10 +16,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from llmconform.errors import VerificationFailed
+
 ALGORITHM = "ed25519"
 
 
-class SignatureError(ValueError):
+class SignatureError(VerificationFailed):
     """A key or signature is missing, malformed, or does not match."""
 
 

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from llmconform.catalog import Catalog
+from llmconform.catalog.loader import Catalog
 from llmconform.engine.aggregate import build_report
 from llmconform.engine.evaluate import evaluate
 from llmconform.engine.plan import skip_reason
-from llmconform.engine.sdk_runner import absent_reason, sdk_of
+from llmconform.engine.sdk_cases import absent_reason, sdk_of
 from llmconform.engine.select import FilterError, run_cases
 from llmconform.engine.waivers import apply_waivers, waived_requirements
 from llmconform.evidence.cassette import Cassette

@@ -17,7 +17,8 @@ from typing import Any
 
 from llmconform.metrics.stats import nearest_rank
 from llmconform.model import Capture
-from llmconform.sse import decode_sse
+from llmconform.protocol.sse import decode_sse
+from llmconform.settings.run import LATENCY_PRESETS
 
 # "Fake streaming": all output in one burst at the end. Judged only on streams long enough
 # for a real streamer to spread its output out.
@@ -26,10 +27,7 @@ BURST_SPREAD_FRACTION = 0.05
 BURST_MIN_EVENTS = 4
 
 # Named threshold presets (milliseconds, p99), after MLPerf Inference's LLM server scenarios.
-PRESETS: dict[str, dict[str, float]] = {
-    "mlperf-server": {"ttft_p99_ms": 2000.0, "tpot_p99_ms": 100.0},
-    "mlperf-interactive": {"ttft_p99_ms": 500.0, "tpot_p99_ms": 30.0},
-}
+PRESETS = LATENCY_PRESETS  # the named latency gates (settings.run)
 
 
 @dataclass(frozen=True)

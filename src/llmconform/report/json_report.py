@@ -12,7 +12,6 @@ import copy
 import json
 import re
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 # No stubs in the venv (types-jsonschema is not a declared test dependency yet).
@@ -22,6 +21,7 @@ from jsonschema.exceptions import (  # type: ignore[import-untyped,unused-ignore
     best_match,
 )
 
+from llmconform.errors import EvidenceError
 from llmconform.model import (
     JSON,
     CaseResult,
@@ -36,6 +36,7 @@ from llmconform.model import (
     RunInfo,
     RunReport,
 )
+from llmconform.resources import data_path
 
 FORMAT = "llmconform-report"
 FORMAT_VERSION = 1
@@ -45,7 +46,7 @@ _MESSAGE_LIMIT = 300
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class ReportFormatError(ValueError):
+class ReportFormatError(EvidenceError):
     """A document is not a valid llmconform report (the message names what and where)."""
 
 
@@ -270,7 +271,7 @@ def _requirement_from_dict(r: dict[str, Any]) -> RequirementResult:
 
 @cache
 def _validator() -> Draft202012Validator:
-    resource = files("llmconform") / "schemas" / "report" / "report.v1.json"
+    resource = data_path("schemas", "report", "report.v1.json")
     schema = json.loads(resource.read_text(encoding="utf-8"))
     return Draft202012Validator(schema)
 

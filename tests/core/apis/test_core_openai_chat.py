@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmconform.apis.openai_chat import fold_chunks
+from llmconform.protocol.openai_chat import fold_chunks
 
 
 def ch(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import IssueKind
 from llmconform.engine.evaluate import evaluate
 from llmconform.model import BodyChunk, Case, CheckRef, Level, Outcome

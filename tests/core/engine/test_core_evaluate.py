@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from llmconform.checks import CheckContext, Issue, IssueKind, Unverifiable, check
+from llmconform.checks import CHECKS, CheckContext, Issue, IssueKind, Unverifiable, check
 from llmconform.engine.evaluate import TRANSPORT_REQUIREMENT, evaluate, skipped, summarize
 from llmconform.model import Case, CheckRef, Level, Outcome, Requirement
 
@@ -45,6 +45,9 @@ def _unverifiable(ctx: CheckContext) -> Iterator[Issue]:
 @check("core-test.clean", "T-MAY")
 def _clean(ctx: CheckContext) -> Iterator[Issue]:
     return iter(())
+
+
+CHECKS.include(__name__)  # the test-only definitions above
 
 
 def make_case(*refs: CheckRef) -> Case:
@@ -195,7 +198,7 @@ def test_check_args_reach_the_check_and_created_time_is_kept() -> None:
 
 
 def test_a_429_with_an_unusable_retry_after_is_reported_anywhere() -> None:
-    from llmconform.catalog import load_catalog
+    from llmconform.catalog.loader import load_catalog
     from llmconform.checks import known_checks
     from llmconform.engine.evaluate import evaluate
     from llmconform.model import BodyChunk, Capture, Request

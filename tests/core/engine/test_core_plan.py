@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
-from llmconform.engine.plan import (
-    ALL_CAPABILITIES,
-    CORE_CAPABILITIES,
+from llmconform.catalog.steps import (
     PlanError,
     Variables,
     auth_scheme_for,
     build_request,
-    family_of,
     request_excerpt,
     requests_for,
-    skip_reason,
     substitute,
+)
+from llmconform.engine.plan import (
+    ALL_CAPABILITIES,
+    CORE_CAPABILITIES,
+    family_of,
+    skip_reason,
     work_for,
 )
-from llmconform.engine.scenarios import SCENARIOS, scenario
 from llmconform.model import BodyChunk, Capture, Case, CheckRef, Request
+from llmconform.scenarios.registry import SCENARIOS, ScenarioFlow, scenario
 
 VARS = {"model": "gpt-x"}
 
@@ -189,10 +193,21 @@ def _echo_id(case: Case, variables: dict[str, str]) -> Generator[Request, Captur
     yield build_request({"path": "/second/" + got.body.decode()}, variables, case.id)
 
 
-def test_scenario_registration_rejects_a_duplicate_name() -> None:
+SCENARIOS.include(__name__)  # the test-only definitions above
+
+
+def test_scenario_registration_rejects_a_duplicate_name(monkeypatch: pytest.MonkeyPatch) -> None:
     assert SCENARIOS["core-test-echo-id"] is _echo_id
-    with pytest.raises(ValueError, match="registered twice"):
-        scenario("core-test-echo-id")(_echo_id)
+    twice = types.ModuleType("core_test_twice")
+
+    def again(case: Case, variables: dict[str, str]) -> ScenarioFlow:
+        yield from _echo_id(case, variables)
+
+    again.__module__ = twice.__name__
+    twice.again = scenario("core-test-echo-id")(again)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, twice.__name__, twice)
+    with pytest.raises(ValueError, match="defined twice"):
+        SCENARIOS.include(twice.__name__)
 
 
 def test_work_for_a_scenario_case_drives_the_generator() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmconform.catalog import load_catalog
+from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.select import OPT_IN_TAG, case_profiles, opt_in_profiles, selected
 

@@ -1,0 +1,53 @@
+"""Value types shared by every layer: cases, requests, captures, findings, reports
+(`model.core`) and the work a run sends (`model.work`)."""
+
+from llmconform.model.core import (
+    JSON,
+    BodyChunk,
+    Capture,
+    Case,
+    CaseResult,
+    CheckRef,
+    ExchangeSummary,
+    Finding,
+    Level,
+    Outcome,
+    ProfileResult,
+    ProfileVerdict,
+    Request,
+    Requirement,
+    RequirementResult,
+    RunInfo,
+    RunReport,
+    SSEEvent,
+    outcome_for_level,
+    worst,
+)
+from llmconform.model.work import CaseWork, Connection, Limits, SendFn
+
+__all__ = [
+    "JSON",
+    "BodyChunk",
+    "Capture",
+    "Case",
+    "CaseResult",
+    "CaseWork",
+    "CheckRef",
+    "Connection",
+    "ExchangeSummary",
+    "Finding",
+    "Level",
+    "Limits",
+    "Outcome",
+    "ProfileResult",
+    "ProfileVerdict",
+    "Request",
+    "Requirement",
+    "RequirementResult",
+    "RunInfo",
+    "RunReport",
+    "SSEEvent",
+    "SendFn",
+    "outcome_for_level",
+    "worst",
+]

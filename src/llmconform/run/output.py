@@ -1,0 +1,86 @@
+"""Where a run's results go: the report folder (made and tested before anything is sent)
+and what the command prints (the JSON report, the verdict line or the full summary)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from rich.markup import escape
+
+from llmconform.errors import UsageError
+from llmconform.model import Outcome, RunReport
+from llmconform.report import dumps, render_terminal, summary_line, verdict_label
+from llmconform.settings import RunSettings
+
+
+def tell(
+    request: RunSettings,
+    report: RunReport,
+    paths: dict[str, list[Path]],
+    notes: list[str],
+    code: int,
+    console: Console,
+    stdout: TextIO,
+) -> None:
+    """What the run prints: the JSON report, the verdict line or the full summary."""
+    if request.json_out:
+        stdout.write(dumps(report))
+        for note in notes:
+            console.print(escape(note), highlight=False, soft_wrap=True)
+        return
+    if request.quiet:
+        console.print(
+            f"{verdict_label(report)}: {summary_line(report)}", highlight=False, soft_wrap=True
+        )
+        return
+    render_terminal(report, console, verbose=request.verbose)
+    for fmt, written in paths.items():
+        more = f" (+{len(written) - 1} per-profile files)" if len(written) > 1 else ""
+        # soft_wrap: a path broken across lines cannot be copied.
+        console.print(f"  {fmt:<8} report: {written[0]}{more}", highlight=False, soft_wrap=True)
+    for note in notes:
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+    if request.baseline is not None:
+        console.print(f"baseline: exit code {code} (the report itself is unchanged)")
+    if not report.info.complete:
+        console.print("[yellow]The run was interrupted: the report is partial.[/]")
+    if report.counts.get(Outcome.ERROR.value):
+        console.print("[yellow]Some cases could not be run (error): see the report.[/]")
+
+
+def with_report_folder(request: RunSettings) -> RunSettings:
+    """The request with its report folder created and known to be writable.
+
+    A default folder (`fresh_out`, named by the start second) that already exists, because
+    another run started in the same second, gets a suffix rather than mixing two runs'
+    files. Raises `UsageError` when the folder cannot be created or written to.
+    """
+    if not (request.formats or request.record or request.write_baseline):
+        return request
+    folder = request.out_dir
+    for n in range(2, 1002):  # bounded: a thousand runs in one second is not a real case
+        try:
+            folder.mkdir(parents=True, exist_ok=not request.fresh_out)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+            break
+        except FileExistsError:
+            if not request.fresh_out or not folder.is_dir():
+                raise UsageError(_unwritable(folder, "it exists and is not a folder")) from None
+            folder = request.out_dir.with_name(f"{request.out_dir.name}-{n}")
+        except OSError as exc:
+            raise UsageError(_unwritable(folder, exc.strerror or str(exc))) from exc
+    else:
+        raise UsageError(_unwritable(request.out_dir, "too many runs started this second"))
+    record = request.record
+    if record is not None and record.parent == request.out_dir:
+        record = folder / record.name
+    return replace(request, out_dir=folder, record=record)
+
+
+def _unwritable(folder: Path, why: str) -> str:
+    return f"cannot write the reports to {folder}: {why}; choose another folder with --out"

@@ -1,0 +1,323 @@
+"""Run exchanges against a target concurrently: the only place that sends HTTP requests.
+
+Each case's requests run in order; cases run concurrently up to `concurrency`, so a run
+against a slow endpoint takes about (total request time / concurrency). Bytes are stamped
+with `perf_counter_ns()` as they are read; decoding and checks happen later, off this path.
+
+Targets are not trusted. Every exchange is bounded in time (connect, idle, whole exchange)
+and in memory (the body cap counts bytes *after* content decoding, done by `engine.body` with
+bounded output so that a gzip bomb cannot expand past the cap); the whole run is bounded by
+a deadline; redirects are reported, never followed; nothing a target sends can raise out of
+`send`. Every error message says what happened and what the user can do about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from llmconform.engine.redaction import redact
+from llmconform.errors import TargetFailure
+from llmconform.model import Capture, Request
+from llmconform.model.work import CaseWork, Connection, Limits, SendFn
+from llmconform.transport.body import Body, BodyDecodeError, decoder_for, read_body
+from llmconform.transport.errors import describe, redirect_error, size_text
+from llmconform.transport.http_client import tls_verify
+from llmconform.transport.idle import Quiet, work_when_quiet
+
+__all__ = [
+    "DEADLINE_ERROR",
+    "INVALID_KEY",
+    "CaseWork",
+    "Connection",
+    "Limits",
+    "SendFn",
+    "execute",
+    "is_deadline_error",
+    "make_client",
+    "run_cases",
+    "send",
+]
+
+INVALID_KEY = "llmconform-deliberately-invalid-key"
+DEADLINE_ERROR = "run deadline reached"  # every deadline error message starts with this
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+# -- requests -----------------------------------------------------------------------------------
+def _headers(request: Request, conn: Connection) -> dict[str, str]:
+    # Only codings decoded here (with a bounded output) are offered; httpx would otherwise
+    # offer br/zstd whenever those packages happen to be installed.
+    headers = {"accept": "application/json, text/event-stream", "accept-encoding": "gzip, deflate"}
+    if request.json is not None or request.content is not None:
+        headers["content-type"] = "application/json"
+    key = conn.api_key if request.auth == "default" else None
+    if request.auth == "invalid":
+        key = INVALID_KEY
+    elif request.auth == "restricted":
+        key = conn.restricted_key
+    if key and request.auth_scheme == "x-api-key":
+        headers["x-api-key"] = key
+    elif key:
+        headers["authorization"] = f"Bearer {key}"
+    headers.update({k.lower(): v for k, v in request.headers})
+    return headers
+
+
+def _url(conn: Connection, path: str) -> str:
+    return conn.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+async def send(
+    client: httpx.AsyncClient, request: Request, conn: Connection, limits: Limits
+) -> Capture:
+    """Send one request and capture the response; never raises for anything the target does."""
+    body = Body(limits.max_body_bytes)
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    t_headers: int | None = None
+    error: str | None = None
+    sent_at = time.time()
+    t0 = time.perf_counter_ns()
+    try:
+        async with asyncio.timeout(limits.timeout_s):
+            req = client.build_request(
+                request.method,
+                _url(conn, request.path),
+                headers=_headers(request, conn),
+                json=request.json if request.content is None else None,
+                content=request.content,
+            )
+            response = await client.send(req, stream=True)
+            try:
+                t_headers = time.perf_counter_ns()
+                status = response.status_code
+                headers = tuple(
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+                )
+                if status in _REDIRECTS:
+                    error = redirect_error(status, response.headers.get("location"))
+                await read_body(response, body, decoder_for(response.headers))
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        error = (
+            f"no complete answer within the {limits.timeout_s:g} s exchange timeout; "
+            "raise --timeout if the target is that slow"
+        )
+    except BodyDecodeError as exc:
+        error = str(exc)
+    except Exception as exc:  # whatever a target does, the run goes on with the next exchange
+        error = describe(exc, limits.connect_timeout_s, limits.idle_timeout_s, status is not None)
+    if body.truncated and error is None:
+        error = (
+            f"the target sent more than {size_text(limits.max_body_bytes)} of body (counted after "
+            "decompression) and llmconform stopped reading; raise --max-body-mb if that is "
+            "expected"
+        )
+    return Capture(
+        request=request,
+        status=status,
+        headers=headers,
+        chunks=body.done(),
+        t_sent_ns=t0,
+        sent_at=sent_at,
+        t_headers_ns=t_headers,
+        t_end_ns=time.perf_counter_ns(),
+        transport=conn.transport_kind,
+        error=redact(redact(error, conn.api_key), conn.restricted_key) if error else None,
+        truncated=body.truncated,
+    )
+
+
+def make_client(conn: Connection, limits: Limits, concurrency: int) -> httpx.AsyncClient:
+    """One pooled client for the run: connections are reused across exchanges."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(limits.idle_timeout_s, connect=limits.connect_timeout_s),
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        follow_redirects=False,  # a redirect is reported, and never carries the key elsewhere
+        verify=tls_verify(conn.verify_tls),
+        trust_env=False,  # proxies from the environment could see the key; targets are explicit
+    )
+
+
+@dataclass
+class _CaseState:
+    """What a case has done so far, readable after its task was cut off by the deadline."""
+
+    captures: list[Capture] = field(default_factory=list)
+    pending: Request | None = None
+
+
+def is_deadline_error(error: str | None) -> bool:
+    """Whether a capture's error says the run deadline stopped the exchange."""
+    return bool(error) and str(error).startswith(DEADLINE_ERROR)
+
+
+def _deadline_capture(request: Request, limits: Limits) -> Capture:
+    # No status: the exchange did not finish, which says nothing about the target (an error).
+    return Capture(
+        request,
+        None,
+        (),
+        (),
+        time.perf_counter_ns(),
+        sent_at=time.time(),
+        t_end_ns=time.perf_counter_ns(),
+        error=(
+            f"{DEADLINE_ERROR}: the whole run may take {limits.run_deadline_s:g} s and this "
+            "case had not finished; raise --deadline or select fewer cases with -k"
+        ),
+    )
+
+
+class TargetDown(TargetFailure):
+    """The reachability probe got no HTTP answer at all; the message says what happened."""
+
+
+async def run_cases(
+    work: Sequence[CaseWork],
+    conn: Connection,
+    limits: Limits,
+    concurrency: int,
+    on_case_done: Callable[[str, list[Capture]], None] | None = None,
+    probe: Request | None = None,
+    idle: Callable[[], bool] | None = None,
+) -> dict[str, list[Capture]]:
+    """Execute every case's requests; returns captures by case id.
+
+    `idle`, when given, is called whenever the run has been quiet for a moment (see
+    engine/idle), one small item of work at a time, until it returns False.
+
+    A case still running (or waiting) when `limits.run_deadline_s` is reached is stopped; its
+    last capture is a `DEADLINE_ERROR` with no status, so it is judged an error.
+
+    `probe`, when given, is sent first and alongside the cases: any HTTP answer lets the run
+    go on (a target that answers costs no extra round trip); none at all cancels the cases
+    and raises `TargetDown`, so a dead target ends the run at once.
+    """
+    results: dict[str, list[Capture]] = {}
+    gate = asyncio.Semaphore(max(1, concurrency))
+    deadline = asyncio.get_running_loop().time() + limits.run_deadline_s
+    quiet = Quiet()
+    async with make_client(conn, limits, concurrency) as client:
+
+        async def one(item: CaseWork) -> None:
+            state = _CaseState()
+            cutoff = asyncio.timeout_at(deadline)
+            try:
+                async with cutoff, gate:
+                    quiet.mark()
+                    await _drive(item, client, conn, limits, state)
+            except TimeoutError:
+                if not cutoff.expired():
+                    raise
+                first = item.requests[0] if item.requests else Request("GET", "(not started)")
+                state.captures.append(_deadline_capture(state.pending or first, limits))
+            quiet.mark()
+            results[item.case_id] = state.captures
+            if on_case_done:
+                on_case_done(item.case_id, state.captures)
+
+        # Created first, the probe takes the first pooled connection.
+        checked = asyncio.ensure_future(send(client, probe, conn, limits)) if probe else None
+        cases = asyncio.gather(*(one(w) for w in work))
+        spare = asyncio.ensure_future(work_when_quiet(idle, quiet)) if idle else None
+        try:
+            if checked is not None:
+                answer = await checked
+                if answer.status is None:
+                    raise TargetDown(answer.error or "no answer")
+            await cases
+        except BaseException:
+            # Stopped (dead target, Ctrl-C, a bug): end every case before the client closes,
+            # as awaiting the gather alone would on cancellation.
+            if checked is not None:
+                checked.cancel()
+            cases.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await cases
+            raise
+        finally:
+            if spare is not None:
+                spare.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await spare
+    return results
+
+
+async def _drive(
+    item: CaseWork,
+    client: httpx.AsyncClient,
+    conn: Connection,
+    limits: Limits,
+    state: _CaseState,
+) -> None:
+    flow = item.flow()
+    try:
+        if item.driver is not None:
+            state.captures.extend(await item.driver(_recorder(client, conn, limits, state), limits))
+            return
+        state.pending = next(flow)
+        while True:
+            capture = await send(client, state.pending, conn, limits)
+            state.captures.append(capture)
+            state.pending = None
+            state.pending = flow.send(capture)
+    except StopIteration:
+        pass
+    except Exception as exc:  # a scenario bug is a harness error for this case only
+        failed = Request("GET", "(scenario)")
+        message = f"scenario failed: {type(exc).__name__}: {exc}"
+        state.captures.append(
+            Capture(
+                failed,
+                None,
+                (),
+                (),
+                time.perf_counter_ns(),
+                error=redact(redact(message, conn.api_key), conn.restricted_key),
+            )
+        )
+
+
+def _recorder(
+    client: httpx.AsyncClient, conn: Connection, limits: Limits, state: _CaseState
+) -> SendFn:
+    """`send` for a driver: every exchange is recorded as soon as it completes."""
+
+    async def exchange(request: Request) -> Capture:
+        state.pending = request
+        capture = await send(client, request, conn, limits)
+        state.captures.append(capture)
+        state.pending = None
+        return capture
+
+    return exchange
+
+
+def execute(
+    work: Sequence[CaseWork],
+    conn: Connection,
+    limits: Limits,
+    concurrency: int,
+    on_case_done: Callable[[str, list[Capture]], None] | None = None,
+    probe: Request | None = None,
+    idle: Callable[[], bool] | None = None,
+) -> dict[str, list[Capture]]:
+    """Synchronous entry point (runs its own event loop); see `run_cases`."""
+    results: dict[str, list[Capture]] = {}
+
+    async def main() -> None:
+        results.update(await run_cases(work, conn, limits, concurrency, on_case_done, probe, idle))
+
+    # The captures are not the task's result on purpose: asyncio.run() may repr() its main
+    # task at exit (Python 3.11 signal handling), and a task repr includes its result:
+    # hundreds of MB of text for a capture holding a 32 MiB body.
+    asyncio.run(main())
+    return results

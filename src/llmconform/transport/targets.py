@@ -1,0 +1,205 @@
+"""Parse a target string and make it reachable over HTTP.
+
+- `reference` (default): the embedded reference server on an ephemeral 127.0.0.1 port,
+  started with a random API key so that authentication cases run too.
+- `http://…/v1`, `https://…/v1`: a live endpoint; the key comes from an environment variable.
+- `asgi:pkg.module:app`: an ASGI app imported and served in-process by uvicorn on loopback,
+  so streaming and timing behave as on a real socket (httpx's ASGITransport would buffer).
+- `replay:PATH`: a recorded cassette; no network, the checks re-run on the recorded bytes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from llmconform.engine.plan import ALL_CAPABILITIES
+from llmconform.errors import TargetFailure, UsageError
+
+REFERENCE_MODEL = "llmconform-reference"
+
+
+class TargetError(UsageError):
+    """The target string is malformed or the target cannot be started."""
+
+
+@dataclass(frozen=True)
+class OpenTarget:
+    """A reachable target: base URL (ending in the API version path), key, and defaults."""
+
+    label: str
+    base_url: str
+    api_key: str | None = field(default=None, repr=False)
+    kind: str = "http"
+    default_model: str | None = None
+    capabilities: frozenset[str] | None = None  # None: the user's declaration decides
+    cassette: Path | None = None  # replay targets: the recorded exchanges
+    restricted_key: str | None = field(default=None, repr=False)  # reference: for 403 cases
+    apis: frozenset[str] | None = None  # replay: the API families the recording run tested
+
+
+def describe(spec: str) -> str:
+    """A secret-free label for a target string (user-info is dropped from URLs)."""
+    if spec.startswith(("http://", "https://")):
+        parts = urlsplit(spec)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+    return spec
+
+
+def _load_app(ref: str) -> Any:
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        raise TargetError(f"asgi target must look like asgi:package.module:app, got asgi:{ref}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise TargetError(f"cannot import {module_name!r} for the asgi target: {exc}") from exc
+    app = getattr(module, attr, None)
+    if app is None:
+        raise TargetError(f"module {module_name!r} has no attribute {attr!r}")
+    return app
+
+
+@contextmanager
+def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
+    """Start (if needed) and yield the target; stops what it started on exit."""
+    if spec in ("", "reference"):
+        from llmconform.reference.app import create_app
+        from llmconform.reference.server import serve_in_thread
+
+        key = secrets.token_urlsafe(24)
+        restricted = secrets.token_urlsafe(24)
+        server = serve_in_thread(create_app(api_key=key, restricted_key=restricted))
+        try:
+            yield OpenTarget(
+                "reference",
+                server.url + "/v1",
+                key,
+                "reference",
+                REFERENCE_MODEL,
+                frozenset(ALL_CAPABILITIES),
+                restricted_key=restricted,
+            )
+        finally:
+            server.stop()
+    elif spec.startswith("replay:"):
+        path = Path(spec.removeprefix("replay:"))
+        if not path.is_file():
+            raise TargetError(f"replay target: no cassette file at {path}")
+        from llmconform.evidence.cassette import CassetteError, load
+
+        try:
+            header = load(path).header
+        except CassetteError as exc:
+            raise TargetError(f"replay target: {exc}") from None
+        recorded = header.get("apis")
+        yield OpenTarget(
+            f"replay:{path.name}",
+            "replay:",
+            None,
+            "replay",
+            default_model=str(header.get("model") or "") or None,
+            cassette=path,
+            apis=frozenset(map(str, recorded)) if isinstance(recorded, list) else None,
+        )
+    elif spec.startswith("asgi:"):
+        with serve_app(_load_app(spec.removeprefix("asgi:")), spec, api_key) as target:
+            yield target
+    elif spec.startswith(("http://", "https://")):
+        parts = urlsplit(spec)
+        if not parts.hostname:
+            raise TargetError(f"target URL has no host: {describe(spec)}")
+        if parts.username or parts.password:
+            raise TargetError(
+                "put credentials in an environment variable (--api-key-env), not in the target URL"
+            )
+        if parts.query or parts.fragment or spec.rstrip().endswith(("?", "#")):
+            # Paths are appended to the base URL: a query would end up in the middle of
+            # every URL ("/v1?api-version=…/chat/completions") and be lost from the report.
+            raise TargetError(
+                f"the target URL must be a base URL without '?…' or '#…': {describe(spec)}. "
+                "For Azure OpenAI, use its v1 endpoint: https://NAME.openai.azure.com/openai/v1"
+            )
+        yield OpenTarget(describe(spec), spec.rstrip("/"), api_key, "http")
+    else:
+        raise TargetError(
+            f"unknown target {spec!r}: use 'reference', an http(s):// base URL such as "
+            "http://127.0.0.1:8000/v1, asgi:package.module:app, or replay:CASSETTE"
+        )
+
+
+@contextmanager
+def serve_app(
+    app: Any, label: str, api_key: str | None = None, capabilities: frozenset[str] | None = None
+) -> Iterator[OpenTarget]:
+    """Serve an ASGI app object on an ephemeral loopback port for the duration of a run."""
+    from llmconform.reference.server import serve_in_thread
+
+    server = serve_in_thread(app)
+    try:
+        yield OpenTarget(label, server.url + "/v1", api_key, "asgi", capabilities=capabilities)
+    finally:
+        server.stop()
+
+
+class TargetUnreachable(TargetFailure):
+    """The target did not answer at all; nothing can be certified."""
+
+
+def discover_model(
+    base_url: str, api_key: str | None, timeout_s: float = 15.0, verify_tls: bool = True
+) -> str:
+    """The first model id `GET /models` lists (used when no --model is given)."""
+    import httpx
+
+    from llmconform.transport.http_client import tls_verify
+
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    url = base_url.rstrip("/") + "/models"
+    try:
+        verify = tls_verify(verify_tls)
+        with httpx.Client(timeout=timeout_s, verify=verify, trust_env=False) as client:
+            response = client.get(url, headers=headers)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+        raise TargetUnreachable(
+            f"cannot reach the target: {type(exc).__name__}: {_redact(str(exc), api_key)}; "
+            "is the server running and the --target URL right (it should end in /v1)?"
+        ) from None
+    except httpx.HTTPError as exc:
+        # Connected, but the answer broke off or never came: the target is up and broken.
+        raise TargetUnreachable(
+            f"the target accepted the connection but GET /models failed: {type(exc).__name__}: "
+            f"{_redact(str(exc), api_key)}; pass --model NAME to skip the model lookup"
+        ) from None
+    status = response.status_code
+    if status != 200:
+        hint = " (the key was refused: set LLMCONFORM_API_KEY)" if status in (401, 403) else ""
+        raise TargetError(
+            f"no --model given, and GET /models answered with status {status}{hint}, so no "
+            "model could be chosen; pass --model NAME"
+        )
+    try:
+        data = response.json()["data"]
+        model = data[0]["id"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise TargetError(
+            "no --model given, and GET /models listed no model (expected "
+            '{"data": [{"id": …}, …]}); pass --model NAME'
+        ) from None
+    if not isinstance(model, str):
+        raise TargetError("GET /models listed a model without a string id; pass --model NAME")
+    return model
+
+
+def _redact(text: str, secret: str | None) -> str:
+    from llmconform.engine.redaction import redact  # its JSON- and URL-encoded forms too
+
+    return redact(text, secret)
