@@ -249,3 +249,16 @@ def test_nothing_is_judged_early_while_latency_is_measured(
         warmup=1,
     )
     assert seen[0] is not None and seen[1] is None
+
+
+def test_the_plugin_decides_latency_gates_with_its_default_sample_count(tmp_path: Path) -> None:
+    # The plugin used to sample 100 requests (the runner's own default) while p99 needs 299:
+    # every gate ended "inconclusive ... (raise --requests)", naming a flag it did not have.
+    perf = ("--llmconform-profile", "performance", "-k", "perf.stream_latency")
+    code, outcomes = run_plugin("reference", tmp_path, *perf)
+    assert (code, outcomes) == (0, {"perf.stream_latency": "passed"})
+    # Its own --llmconform-requests reaches the run: too few samples are inconclusive again.
+    few = tmp_path / "few"
+    few.mkdir()
+    code, outcomes = run_plugin("reference", few, *perf, "--llmconform-requests", "50")
+    assert outcomes == {"perf.stream_latency": "skipped"}
