@@ -68,11 +68,11 @@ def fitting_schema(index: int) -> str | None:
     """A packaged API schema that document `index` is valid for (jsonschema decides)."""
     from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
-    from llmconform.schema.validation import _prepared
+    from llmconform.schema import prepared_schema
 
     doc = documents()[index]
     for sid in API_SCHEMAS:
-        schema, _ = _prepared(sid)
+        schema = prepared_schema(sid)
         if Draft202012Validator(schema).is_valid(doc):
             return sid
     return None

@@ -6,23 +6,18 @@ import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
-from llmconform.schema import validation as sv
+from llmconform import schema as sv
 from llmconform.schema.branches import ROOT, conditions, false_sites, specialize
 
 from schema_instances import documents, fitting_schema, mutate, schema_strings
 
-WITH_BRANCHES = [sid for sid in sv.schema_ids() if conditions(sv._prepared(sid)[0])]
+WITH_BRANCHES = [sid for sid in sv.schema_ids() if conditions(sv.prepared_schema(sid))]
 EVENTS = sv.ID_PREFIX + "responses/stream.event"
 
 
 def unspecialized(instance: object, schema_id: str) -> list[sv.SchemaError]:
-    schema, _ = sv._prepared(schema_id)
-    validator = Draft202012Validator(
-        schema, registry=sv._registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
-    return sv._errors(validator, instance)
+    return sv.reference_errors(instance, schema_id)
 
 
 def test_the_event_and_chunk_schemas_have_decidable_branches() -> None:
@@ -32,7 +27,7 @@ def test_the_event_and_chunk_schemas_have_decidable_branches() -> None:
 
 
 def test_an_event_type_rules_out_every_other_branch() -> None:
-    conds = conditions(sv._prepared(EVENTS)[0])
+    conds = conditions(sv.prepared_schema(EVENTS))
     sites = false_sites(conds, {"type": "response.output_text.delta", "sequence_number": 1})
     assert len(sites) == len(conds) - 1  # only the delta branch remains possible
     assert false_sites(conds, {"sequence_number": 1}) == ()  # no type: every `then` applies

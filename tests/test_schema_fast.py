@@ -9,16 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
-from llmconform.schema import validation as sv
+from llmconform import schema as sv
 from llmconform.schema.fast import compile_schema, json_equal
 
 from schema_instances import documents, fitting_schema, mutate
 
-COMPILED = [sid for sid in sv.schema_ids() if sv._fast(sid, ()) is not None]
+COMPILED = [sid for sid in sv.schema_ids() if sv.fast_predicate(sid) is not None]
 
 
 def reference_validator(schema_id: str) -> Draft202012Validator:
-    schema, _ = sv._prepared(schema_id)
+    schema = sv.prepared_schema(schema_id)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -34,7 +34,7 @@ def test_the_api_schemas_are_compiled() -> None:
 
 @pytest.mark.parametrize("schema_id", COMPILED)
 def test_agrees_with_jsonschema_on_recorded_documents(schema_id: str) -> None:
-    fast, slow = sv._fast(schema_id, ()), reference_validator(schema_id)
+    fast, slow = sv.fast_predicate(schema_id), reference_validator(schema_id)
     assert fast is not None
     disagreements = [doc for doc in documents() if fast(doc) != slow.is_valid(doc)]
     assert not disagreements, disagreements[:3]
@@ -46,7 +46,7 @@ def test_agrees_with_jsonschema_on_mutated_documents(pick: int, seed: int) -> No
     # A valid document changed in one place: where the two validators could part ways.
     index = pick % len(documents())
     schema_id = fitting_schema(index)
-    fast = sv._fast(schema_id, ()) if schema_id else None
+    fast = sv.fast_predicate(schema_id) if schema_id else None
     if fast is None:
         return
     assert schema_id is not None

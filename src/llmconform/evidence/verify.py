@@ -9,9 +9,7 @@ difference too, however consistent the rest looks.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 from llmconform.catalog.loader import Catalog
 from llmconform.engine.aggregate import build_report
@@ -22,6 +20,7 @@ from llmconform.engine.select import FilterError, run_cases
 from llmconform.engine.waivers import apply_waivers, waived_requirements
 from llmconform.evidence.cassette import Cassette
 from llmconform.model import CaseResult, Finding, Outcome, RunReport
+from llmconform.settings.run import read_options
 
 
 def _finding_key(f: Finding) -> tuple[str, str, str, str, str]:
@@ -51,7 +50,7 @@ def _selection_diffs(report: RunReport, catalog: Catalog) -> list[str]:
 
     Without this, removing a failing case from both the report and the cassette (and fixing
     the hash and verdicts) would leave nothing to compare it with."""
-    opts: Mapping[str, Any] = report.info.options
+    opts, _ = read_options(report.info.options)  # type problems are reported by verify_report
     apis = opts.get("apis")
     if not isinstance(apis, list) or not apis:
         return ["the report does not record the APIs it tested: its set of cases cannot be checked"]
@@ -98,8 +97,7 @@ def verify_report(
     over the cases the report's options select. `allow_filtered` accepts a `-k` run as the
     partial run it is; its cases are still checked against its filter."""
     info = report.info
-    opts: Mapping[str, Any] = info.options
-    diffs: list[str] = []
+    opts, diffs = read_options(info.options)  # an unknown key or a wrong type is a difference
     if info.edition != edition:
         diffs.append(
             f"the report is for edition {info.edition}; this llmconform implements "

@@ -267,9 +267,9 @@ def _convert(error: ValidationError) -> Iterator[tuple[_SortKey, SchemaError]]:
             if name not in error.instance:
                 full = [*parts, name]
                 message = f"required property {json.dumps(name)} is missing"
-                yield _sort_key(full), SchemaError(_json_path(full), message, schema_path)
+                yield _sort_key(full), SchemaError(json_path(full), message, schema_path)
         return
-    yield _sort_key(parts), SchemaError(_json_path(parts), _message(error), schema_path)
+    yield _sort_key(parts), SchemaError(json_path(parts), _message(error), schema_path)
 
 
 def _sort_key(parts: list[Any]) -> _SortKey:
@@ -277,7 +277,7 @@ def _sort_key(parts: list[Any]) -> _SortKey:
     return tuple((0, p) if isinstance(p, int) else (1, str(p)) for p in parts)
 
 
-def _json_path(parts: list[Any]) -> str:
+def json_path(parts: list[Any]) -> str:
     path = "$"
     for part in parts:
         if isinstance(part, int):
@@ -332,3 +332,24 @@ def _message(error: ValidationError) -> str:
     # Other keywords: jsonschema's wording, with its Python repr of the value shortened.
     text = str(error.message).replace(repr(value), shown, 1)
     return text if len(text) <= 2 * _VALUE_CHARS else text[: 2 * _VALUE_CHARS - 1] + "…"
+
+
+# -- inspection: what the tests hold the two shortcuts against ----------------------------------
+def prepared_schema(schema_id: str) -> dict[str, Any]:
+    """The schema with its `$ref`s inlined, as the validators see it."""
+    return _prepared(schema_id)[0]
+
+
+def fast_predicate(schema_id: str) -> Predicate | None:
+    """The compiled validity predicate of a schema (None: a keyword the compiler lacks)."""
+    return _fast(schema_id, ())
+
+
+def reference_errors(instance: object, schema_id: str) -> list[SchemaError]:
+    """The errors plain jsonschema reports, with no branch decided in advance."""
+    validator = Draft202012Validator(
+        prepared_schema(schema_id),
+        registry=_registry(),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+    return _errors(validator, instance)
