@@ -6,6 +6,7 @@ loads a local file with networking features off; nothing leaves the machine.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,9 @@ from llmconform.report import render_html
 from llmconform.report.html_report import CSP
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# In CI (.ci/run installs it) a missing browser is a failure, not a silent skip.
+if CHROMIUM is None and os.environ.get("CI"):
+    raise RuntimeError("CI must install Chromium (.ci/run does: apt-get install chromium)")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 SCRIPT = "<script>document.title='pwned'</script>"
