@@ -45,7 +45,7 @@ def _plugin_run(url: str, folder: str, workers: int, concurrency: int) -> float:
 def xdist_rows(size: Size) -> list[Row]:
     """Wall time and requests of the plugin run serially and with 2 and 4 xdist workers."""
     try:
-        import xdist  # noqa: F401
+        import xdist  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
     except ImportError:
         return [Row("1c pytest-xdist workers", "(info)", "pytest-xdist not installed: skipped")]
     rows: list[Row] = []

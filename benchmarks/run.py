@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         size = dataclasses.replace(size, run_concurrency=levels)
     wanted = set(args.only or ())
 
-    from _cpu import capture_suite, cpu_rows, profile_suite, validation_rows
+    from _cpu import Suite, capture_suite, cpu_rows, profile_suite, validation_rows
     from _latency import latency_rows
     from _memory import cases_rows, stream_rows
     from _throughput import executor_rows, run_rows
@@ -96,11 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         step("1c pytest-xdist workers", lambda: xdist_rows(size))
     suite = capture_suite(size) if not wanted or wanted & {"2", "4", "5"} else None
-    step("2 CPU per exchange", lambda: cpu_rows(suite, size))
+
+    def captured() -> Suite:
+        assert suite is not None  # captured above whenever step 2, 4 or 5 is wanted
+        return suite
+
+    step("2 CPU per exchange", lambda: cpu_rows(captured(), size))
     step("3 latency error", lambda: latency_rows(size))
-    step("4 schema validation", lambda: validation_rows(suite, size))
-    step("5 long streams", lambda: stream_rows(suite.catalog, size))
-    step("5 many cases", lambda: cases_rows(suite.catalog, size))
+    step("4 schema validation", lambda: validation_rows(captured(), size))
+    step("5 long streams", lambda: stream_rows(captured().catalog, size))
+    step("5 many cases", lambda: cases_rows(captured().catalog, size))
     rows.sort(key=lambda r: r.figure[:2])  # by figure number, in measuring order within
     print(_table(rows))
     print(

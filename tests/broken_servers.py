@@ -69,7 +69,7 @@ class BrokenApp:
         await self.inner(scope, receive, out)
 
     async def _rewrite_request(
-        self, receive: Any, state: dict[str, Any]
+        self, receive: Callable[[], Awaitable[Message]], state: dict[str, Any]
     ) -> Callable[[], Awaitable[Message]]:
         chunks = []
         while True:

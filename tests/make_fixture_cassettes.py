@@ -34,7 +34,7 @@ KEYWORD = "chat.basic or stream.basic or stream.include_usage or error.missing_m
 
 
 def _ms(value: object) -> object:
-    return value * 1000 if isinstance(value, int) else value  # type: ignore[operator]
+    return value * 1000 if isinstance(value, int) else value
 
 
 def _error_as_detail(body: object) -> object:

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from llmconform.cli.main import main
+from llmconform.errors import ConfigError
 from llmconform.settings.config_file import (
-    ConfigError,
     check_waiver_requirements,
     default_map,
     parse_config,

@@ -8,11 +8,12 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from llmconform.engine.plan import CORE_CAPABILITIES
-from llmconform.model import Outcome
+from llmconform.model import Outcome, RunReport
 from llmconform.reference.app import create_app
 from llmconform.reference.server import RunningServer, serve_in_thread
 
@@ -161,13 +162,13 @@ def test_the_exchange_phase_runs_with_the_heap_frozen(monkeypatch: pytest.Monkey
     import gc
 
     import llmconform.pytest.conformance_run as plugin
+    from llmconform.transport.executor import execute as real
 
     seen: list[int] = []
-    real = plugin.execute
 
-    def spy(*args: object, **kwargs: object) -> object:
+    def spy(*args: Any, **kwargs: Any) -> object:
         seen.append(gc.get_freeze_count())
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(plugin, "execute", spy)
     before = gc.get_freeze_count()
@@ -182,16 +183,16 @@ def test_the_embedded_run_registers_the_markers_its_items_carry(
 ) -> None:
     # Unregistered, every item warned PytestUnknownMarkWarning (unseen: the embedded pytest
     # has no terminal) and made pytest rescan its registered markers.
-    import _pytest.mark.structures as marks
+    import warnings  # the module _pytest.mark.structures warns through
 
     warned: list[str] = []
-    real = marks.warnings.warn
+    real = warnings.warn
 
-    def spy(message: object, category: object = None, *args: object, **kwargs: object) -> None:
+    def spy(message: Any, category: Any = None, *args: Any, **kwargs: Any) -> None:
         warned.append(str(message))
-        real(message, category, *args, **kwargs)  # type: ignore[arg-type,call-overload]
+        real(message, category, *args, **kwargs)
 
-    monkeypatch.setattr(marks.warnings, "warn", spy)
+    monkeypatch.setattr(warnings, "warn", spy)
     report = run_against(create_app(api_key=TEST_KEY), keyword="chat.basic")
     assert [c.outcome for c in report.cases] == [Outcome.PASS]
     assert not [w for w in warned if "llmconform" in w]
@@ -218,10 +219,9 @@ def test_cases_judged_while_others_exchange_get_the_same_results(
     monkeypatch.setattr(conformance_run.ConformanceRun, "_judge_one", lambda self: False)
     after = run_against(slow, keyword="stream or chat or error")
 
-    def results(report: object) -> list[tuple[str, str, list[str]]]:
+    def results(report: RunReport) -> list[tuple[str, str, list[str]]]:
         return sorted(
-            (c.case_id, c.outcome.value, [f.message for f in c.findings])
-            for c in report.cases  # type: ignore[attr-defined]
+            (c.case_id, c.outcome.value, [f.message for f in c.findings]) for c in report.cases
         )
 
     assert results(overlapped) == results(after)
@@ -231,13 +231,13 @@ def test_nothing_is_judged_early_while_latency_is_measured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import llmconform.pytest.conformance_run as conformance_run
+    from llmconform.transport.executor import execute as real
 
     seen: list[object] = []
-    real = conformance_run.execute
 
-    def spy(*args: object, **kwargs: object) -> object:
+    def spy(*args: Any, **kwargs: Any) -> object:
         seen.append(args[6] if len(args) > 6 else kwargs.get("idle"))
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(conformance_run, "execute", spy)
     run_against(create_app(api_key=TEST_KEY), keyword="chat.basic")

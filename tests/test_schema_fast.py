@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -150,7 +151,9 @@ def _keywords(sub: st.SearchStrategy[object]) -> st.SearchStrategy[dict[str, obj
     )
 
 
-SCHEMAS = st.recursive(st.one_of(st.booleans(), st.just({})), _keywords, max_leaves=6)
+SCHEMAS: st.SearchStrategy[Any] = st.recursive(
+    st.one_of(st.booleans(), st.just({})), _keywords, max_leaves=6
+)
 
 
 @settings(max_examples=1500, deadline=None)

@@ -8,14 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from llmconform.reference.asgi import ASGIApp, Receive, Scope, Send
 from llmconform.reference.server import serve_in_thread
 from llmconform.transport.targets import TargetError, TargetUnreachable, discover_model
 
 KEY = "sk-discovery-test-0123456789"
 
 
-def _app(status: int, body: bytes) -> object:
-    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+def _app(status: int, body: bytes) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return  # lifespan: nothing to set up
         await send(
@@ -24,8 +25,8 @@ def _app(status: int, body: bytes) -> object:
                 "status": status,
                 "headers": [(b"content-type", b"application/json")],
             }
-        )  # type: ignore[operator]
-        await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
+        )
+        await send({"type": "http.response.body", "body": body})
 
     return app
 

@@ -80,7 +80,14 @@ def instance(schema: Mapping[str, Any], expect: Any = None) -> Any:
     if kind == "object":
         wanted = expect or {}
         return {k: instance(s, wanted.get(k)) for k, s in schema["properties"].items()}
-    return {"string": "x", "integer": 1, "number": 1.5, "boolean": True, "array": []}[kind]
+    scalars: dict[str | None, Any] = {
+        "string": "x",
+        "integer": 1,
+        "number": 1.5,
+        "boolean": True,
+        "array": [],
+    }
+    return scalars[kind]
 
 
 def message_for(aset: AccuracySet, item: Mapping[str, Any], right: bool) -> dict[str, Any]:
@@ -135,6 +142,7 @@ def scripted_app(right: Right, status: Status = lambda name, k: 200) -> Any:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        payload: dict[str, Any]
         code, payload = 404, {"error": {"message": "not found", "type": "invalid_request_error"}}
         if scope["path"] == "/v1/models":
             code, payload = 200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]}

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
 from llmconform.model import BodyChunk
 from llmconform.protocol.anthropic_messages import fold_stream, text_of

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from llmconform.catalog.cache import cache_dir, load_documents
-from llmconform.catalog.loader import CatalogError, load_catalog
+from llmconform.catalog.loader import load_catalog
+from llmconform.errors import CatalogError
 
 DOC = "area: demo\nrequirements: []\ncases: []\nnote: {a: [1, 2.5, true, null]}\n"
 

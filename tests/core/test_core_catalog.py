@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from llmconform.catalog.loader import CatalogError, conformance_dir, load_catalog
+from llmconform.catalog.loader import conformance_dir, load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import RATE_REQUIREMENT, TRANSPORT_REQUIREMENT
+from llmconform.errors import CatalogError
 from llmconform.model import Level
 
 GOOD = """\

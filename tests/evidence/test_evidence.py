@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -89,7 +90,10 @@ def test_replay_reproduces_outcomes_offline(recorded: Path, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     a = json.loads((recorded / "report.json").read_text())
     b = json.loads((tmp_path / "report.json").read_text())
-    outcomes = lambda r: {c["case_id"]: (c["outcome"], len(c["findings"])) for c in r["cases"]}  # noqa: E731
+
+    def outcomes(r: dict[str, Any]) -> dict[str, tuple[str, int]]:
+        return {c["case_id"]: (c["outcome"], len(c["findings"])) for c in r["cases"]}
+
     assert outcomes(a) == outcomes(b)
 
 

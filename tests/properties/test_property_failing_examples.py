@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from property_faults import broken_app
 
 from llmconform.cli.main import main
 from llmconform.evidence import cassette
 
+from property_faults import broken_app
 from support import TEST_KEY, run_against
 
 

@@ -7,7 +7,6 @@ import io
 from pathlib import Path
 
 import pytest
-from property_faults import BODY_FAULTS, MISTYPED_OPTIONS_IGNORED, broken_app
 from rich.console import Console
 
 from llmconform.engine.plan import CORE_CAPABILITIES
@@ -17,6 +16,7 @@ from llmconform.run.runner import execute_run
 from llmconform.settings import RunSettings
 from llmconform.transport.targets import open_target
 
+from property_faults import BODY_FAULTS, MISTYPED_OPTIONS_IGNORED, broken_app
 from support import TEST_KEY, RunAgainst, outcomes
 
 PROPERTY_CASES = {"prop.valid_requests", "prop.invalid_requests"}

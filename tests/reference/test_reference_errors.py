@@ -17,7 +17,7 @@ from llmconform.reference.settings import Settings
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from conftest import Caller, Kit
+    from reference.conftest import Caller, Kit
 
 MODEL = "llmconform-reference"
 OK_MESSAGES = [{"role": "user", "content": "hi"}]
@@ -285,5 +285,9 @@ def test_client_gone_before_body_sends_nothing(kit: type[Kit]) -> None:
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": kit.CHAT, "headers": []}
-    kit.run(create_app()(scope, receive, send))
+
+    async def call() -> None:
+        await create_app()(scope, receive, send)
+
+    kit.run(call())
     assert sent == []

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 if TYPE_CHECKING:
-    from conftest import Kit
     from llmconform.reference import RunningServer
+    from reference.conftest import Kit
 
 MODEL = "llmconform-reference"
 
@@ -23,7 +24,7 @@ def client(served: RunningServer, kit: type[Kit]) -> Iterator[openai.OpenAI]:
         yield c
 
 
-def _ask(text: str) -> list[dict[str, str]]:
+def _ask(text: str) -> list[ChatCompletionMessageParam]:
     return [{"role": "system", "content": "Be terse."}, {"role": "user", "content": text}]
 
 
@@ -86,11 +87,10 @@ def test_stop(client: openai.OpenAI) -> None:
 
 
 def test_max_tokens_gives_length(client: openai.OpenAI) -> None:
-    for limit in ({"max_tokens": 2}, {"max_completion_tokens": 2}):
+    limits: list[dict[str, Any]] = [{"max_tokens": 2}, {"max_completion_tokens": 2}]
+    for limit in limits:
         completion = client.chat.completions.create(
-            model=MODEL,
-            messages=_ask("red green blue"),
-            **limit,  # type: ignore[arg-type]
+            model=MODEL, messages=_ask("red green blue"), **limit
         )
         assert completion.choices[0].message.content == "red green"
         assert completion.choices[0].finish_reason == "length"
@@ -137,9 +137,9 @@ def test_authentication_error(served: RunningServer) -> None:
     "bad",
     [{"temperature": 3}, {"n": 0}, {"max_tokens": 0}, {"stop": ["a", "b", "c", "d", "e"]}],
 )
-def test_bad_request_errors(client: openai.OpenAI, bad: dict[str, object]) -> None:
+def test_bad_request_errors(client: openai.OpenAI, bad: dict[str, Any]) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model=MODEL, messages=_ask("x"), **bad)  # type: ignore[arg-type]
+        client.chat.completions.create(model=MODEL, messages=_ask("x"), **bad)
     assert info.value.status_code == 400
     assert info.value.type == "invalid_request_error"
     assert info.value.param == next(iter(bad))

@@ -13,8 +13,8 @@ import pytest
 from llmconform.reference import create_app, serve_in_thread
 
 if TYPE_CHECKING:
-    from conftest import Kit
     from llmconform.reference import RunningServer
+    from reference.conftest import Kit
 
 
 def _port(server: RunningServer) -> int:

@@ -105,10 +105,11 @@ def test_compact(client: openai.OpenAI) -> None:
         input=[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}],
     )
     assert compacted.object == "response.compaction"
+    history: list[Any] = [i.model_dump(warnings=False) for i in compacted.output]
     follow = client.responses.create(
         model=MODEL,
         input=[
-            *[i.model_dump(warnings=False) for i in compacted.output],
+            *history,
             {"role": "user", "content": "c"},
         ],
     )

@@ -9,7 +9,6 @@ point of having both.
 from __future__ import annotations
 
 import pytest
-from sdk_support import ALL_SDK_CASES, PROFILE, needs_sdks, run_sdk_profile
 
 import test_broken_servers
 from llmconform.model import Outcome, ProfileVerdict
@@ -17,6 +16,7 @@ from llmconform.model import Outcome, ProfileVerdict
 from anthropic_faults import broken
 from broken_servers import BrokenApp, Fault
 from responses_faults import FAULTS as RESPONSES_FAULTS
+from sdk_support import ALL_SDK_CASES, PROFILE, needs_sdks, run_sdk_profile
 from support import TEST_KEY
 from tool_faults import FAULTS as TOOL_FAULTS
 

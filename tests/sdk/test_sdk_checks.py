@@ -9,8 +9,9 @@ import pytest
 from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate
+from llmconform.engine.sdk_cases import FEATURES
 from llmconform.model import CaseResult, Outcome
-from llmconform.transport.sdk_runner import FEATURES, outcome_capture
+from llmconform.transport.sdk_runner import outcome_capture
 
 CATALOG = load_catalog(known_checks=known_checks())
 CALL = {"id": "call_1", "type": "function", "name": "get_weather", "arguments": '{"city": "x"}'}

@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from sdk_support import ALL_SDK_CASES, PROFILE, needs_sdks, run_sdk_profile
-
 from llmconform.checks.sdk import OUTCOME_METHOD
 from llmconform.engine.sdk_cases import FEATURES
 from llmconform.model import Outcome, ProfileVerdict
 from llmconform.reference.app import create_app
 from llmconform.transport.sdk_runner import PLACEHOLDER_KEY
 
+from sdk_support import ALL_SDK_CASES, PROFILE, needs_sdks, run_sdk_profile
 from support import TEST_KEY
 
 pytestmark = needs_sdks

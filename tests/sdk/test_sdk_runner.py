@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sdk_support import ALL_SDK_CASES, PROFILE, run_sdk_profile
 
 from llmconform.catalog.loader import load_catalog
 from llmconform.catalog.steps import PlanError, Variables
 from llmconform.checks import known_checks
+from llmconform.checks.sdk import OUTCOME_METHOD
 from llmconform.engine.evaluate import evaluate
 from llmconform.engine.expand import ExpandOptions, expand
+from llmconform.engine.sdk_cases import FEATURES, Feature, load_sdk
 from llmconform.model import (
     BodyChunk,
     Capture,
@@ -28,15 +29,9 @@ from llmconform.model import (
     Request,
 )
 from llmconform.reference.app import create_app
-from llmconform.transport.sdk_runner import (
-    FEATURES,
-    OUTCOME_METHOD,
-    PLACEHOLDER_KEY,
-    Feature,
-    drive,
-    load_sdk,
-)
+from llmconform.transport.sdk_runner import PLACEHOLDER_KEY, drive
 
+from sdk_support import ALL_SDK_CASES, PROFILE, run_sdk_profile
 from support import TEST_KEY
 
 CATALOG = load_catalog(known_checks=known_checks())

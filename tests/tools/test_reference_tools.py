@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
 from llmconform.reference import create_app
 from llmconform.reference.instances import minimal_instance

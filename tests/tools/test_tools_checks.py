@@ -117,7 +117,7 @@ def fragments(*, index: bool = True, repeat: str | None = None) -> list[dict[str
         "type": "function",
         "function": {"name": "get_weather", "arguments": ""},
     }
-    parts = [head, {"function": {"arguments": '{"city": "Paris",'}},
+    parts: list[dict[str, Any]] = [head, {"function": {"arguments": '{"city": "Paris",'}},
              {"function": {"arguments": ' "unit": "c"}'}}]  # fmt: skip
     if repeat == "id":
         parts[1]["id"] = "call_1"

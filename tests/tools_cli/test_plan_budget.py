@@ -244,7 +244,10 @@ def test_packaged_performance_profile_counts_latency_samples() -> None:
 def test_latency_samples_follow_requests_and_warmup() -> None:
     def samples(*args: str) -> int:
         data = json.loads(invoke("--profile", "performance", "--json", *args).output)
-        return next(c["requests"] for c in data["cases"] if c["case_id"] == "perf.stream_latency")
+        count: int = next(
+            c["requests"] for c in data["cases"] if c["case_id"] == "perf.stream_latency"
+        )
+        return count
 
     assert samples("--requests", "10") == 13
     assert samples("--requests", "20", "--warmup", "0") == 20

@@ -19,7 +19,7 @@ ENVELOPE = {
         "code": None,
     }
 }
-MODEL = {"id": "m", "object": "model", "created": 1_700_000_000, "owned_by": "me"}
+MODEL: dict[str, Any] = {"id": "m", "object": "model", "created": 1_700_000_000, "owned_by": "me"}
 MODEL_LIST = {"object": "list", "data": [MODEL]}
 
 

@@ -208,7 +208,7 @@ def test_a_429_with_an_unusable_retry_after_is_reported_anywhere() -> None:
     body = (BodyChunk(1, b'{"error": {"message": "slow down", "type": "rate_limit"}}'),)
 
     def capture(retry: str | None) -> Capture:
-        headers = (("content-type", "application/json"),)
+        headers: tuple[tuple[str, str], ...] = (("content-type", "application/json"),)
         if retry is not None:
             headers += (("retry-after", retry),)
         return Capture(Request("POST", "/chat/completions"), 429, headers, body, 0)

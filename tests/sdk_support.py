@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from llmconform.engine.plan import ALL_CAPABILITIES
+from llmconform.engine.sdk_cases import load_sdk
 from llmconform.model import RunReport
-from llmconform.transport.sdk_runner import load_sdk
 
 from support import run_against
 

@@ -1,1 +1,0 @@
-"""Unit tests of llmconform's pure core; `core_helpers` (next to this file) builds captures."""
