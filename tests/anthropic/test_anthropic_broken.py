@@ -27,7 +27,6 @@ ERRORS_400 = {
     "anthropic.error.missing_model",
     "anthropic.error.empty_messages",
     "anthropic.error.invalid_role",
-    "anthropic.error.system_role",
     "anthropic.error.invalid_stream_request",
 }
 ERRORS_404 = {"anthropic.error.unknown_model", "anthropic.error.unknown_model_stream"}

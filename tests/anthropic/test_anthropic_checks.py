@@ -135,6 +135,20 @@ def test_error_body_calibration() -> None:
     assert reqs(run("ant.error_status", capture({}, anthropic, 400), expect=404)) == ["ANT-ERR-002"]
 
 
+def test_system_role_accepted_or_refused() -> None:
+    # Anthropic itself accepts a system role in messages (since 2026-05) or refuses it with a
+    # 400 (older models, some placements): both conform; a 5xx or an invalid 200 does not.
+    refusal = {"type": "error", "error": {"type": "invalid_request_error", "message": "role"}}
+    check = "ant.accepted_or_refused"
+    assert run(check, capture({}, message(text("hi")))) == []
+    assert run(check, capture({}, refusal, status=400)) == []
+    assert run("ant.error_body", capture({}, refusal, status=400)) == []
+    assert reqs(run(check, capture({}, refusal, status=500))) == ["ANT-SYS-001"]
+    assert reqs(run(check, capture({}, refusal, status=201))) == ["ANT-SYS-001"]
+    assert "ANT-001" in reqs(run(check, capture({}, {"id": "x"})))
+    assert reqs(run("ant.error_body", capture({}, {"detail": "x"}, status=400))) == ["ANT-ERR-003"]
+
+
 def sse(*events: dict[str, Any]) -> str:
     return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
 

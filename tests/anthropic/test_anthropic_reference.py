@@ -185,12 +185,34 @@ def test_tool_round_trip() -> None:
         ),
         (ask(thinking={"type": "enabled", "budget_tokens": 100}), 400, "invalid_request_error"),
         (ask(stop_sequences=[" "]), 400, "invalid_request_error"),
-        ({**ask(), "messages": [{"role": "system", "content": "x"}]}, 400, "invalid_request_error"),
+        ({**ask(), "messages": [{"role": "wizard", "content": "x"}]}, 400, "invalid_request_error"),
         (ask(model="no-such-model"), 404, "not_found_error"),
     ],
 )
 def test_invalid_requests_get_anthropic_errors(body: Any, status: int, kind: str) -> None:
     assert error_of(call(body)) == (status, kind)
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "hi"}],
+        [
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": [{"type": "text", "text": "Be terse."}]},
+        ],
+    ],
+)
+def test_system_role_in_messages_is_accepted_as_system_text(messages: list[Any]) -> None:
+    # The Messages API accepts role "system" inside messages since 2026-05 (Claude Code sends
+    # it); the reference answers like it: a Message, the text counted as prompt.
+    plain = call(ask("hi")).json()
+    answer = call({**ask(), "messages": messages})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["type"] == "message"
+    assert body["content"][0]["text"] == plain["content"][0]["text"]
+    assert body["usage"]["input_tokens"] > plain["usage"]["input_tokens"]
 
 
 def test_version_header_is_required_and_checked() -> None:

@@ -142,7 +142,7 @@ def test_errors_raise_typed_exceptions(client: Any, url: str) -> None:
     assert not_found.value.body["error"]["type"] == "not_found_error"
     with pytest.raises(anthropic.BadRequestError):
         client.messages.create(
-            model=MODEL, max_tokens=8, messages=[{"role": "system", "content": "hi"}]
+            model=MODEL, max_tokens=8, messages=[{"role": "wizard", "content": "hi"}]
         )
     with pytest.raises(anthropic.BadRequestError):
         client.messages.create(model=MODEL, max_tokens=0, messages=user("hi"))

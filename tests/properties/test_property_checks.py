@@ -10,6 +10,7 @@ import pytest
 from llmconform.catalog.loader import load_catalog
 from llmconform.checks import CHECKS, CheckContext, Exchange
 from llmconform.checks.properties import (
+    EXTENSION,
     KEPT,
     MAX_ISSUES,
     MAX_SAMPLES,
@@ -66,6 +67,12 @@ def json_request(body: Any) -> Request:
     return Request(
         "POST", PATH, json=body, stream=isinstance(body, dict) and bool(body.get("stream"))
     )
+
+
+def _extended(**literals: str) -> bytes:
+    """BASE with extra members whose values are raw literals (NaN, Infinity, …)."""
+    extra = "".join(f', "{k}": {v}' for k, v in literals.items())
+    return (json.dumps(BASE)[:-1] + extra + "}").encode()
 
 
 def raw_request(content: bytes) -> Request:
@@ -135,6 +142,10 @@ def test_a_valid_stream_sample_is_judged_as_a_stream() -> None:
         (json_request({**BASE, "temperature": 7}), 200, COMPLETION, "PROP-004"),
         (json_request({**BASE, "n": 0}), 400, {"detail": "n must be >= 1"}, "PROP-005"),
         (raw_request(b"[" * 3000 + b"]" * 3000), 502, b"Bad Gateway", "PROP-003"),
+        # JSON extensions a lenient parser may accept (RFC 8259 §9): SHOULD, not MUST.
+        (raw_request(_extended(temperature="NaN")), 200, COMPLETION, "PROP-006"),
+        (raw_request(_extended(top_p="-Infinity")), 200, COMPLETION, "PROP-006"),
+        (raw_request(b'{"model": "m", "temperature": NaN}'), 200, COMPLETION, "PROP-002"),
     ],
 )
 def test_an_invalid_sample_is_flagged_under_the_right_requirement(
@@ -167,7 +178,10 @@ def test_many_failing_samples_are_summarised() -> None:
 def test_expectation_reads_the_request_alone() -> None:
     assert expectation(json_request(BASE)) == (VALID, "a valid request")
     assert expectation(raw_request(b"\x80"))[0] == STRUCTURAL
-    assert expectation(raw_request(b'{"a": NaN}'))[0] == STRUCTURAL
+    assert expectation(raw_request(b'{"a": NaN}'))[0] == STRUCTURAL  # no model, no messages
+    for literal in ("NaN", "Infinity", "-Infinity"):
+        kind, why = expectation(raw_request(_extended(temperature=literal)))
+        assert kind == EXTENSION and literal.lstrip("-") in why
     assert expectation(raw_request(b"[" * 5000))[0] == STRUCTURAL
     assert expectation(raw_request(json.dumps({**BASE, "n": 10**50}).encode()))[0] == RANGE
     assert expectation(json_request({**BASE, "stop": ["a"] * 5}))[0] == RANGE

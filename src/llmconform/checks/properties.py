@@ -1,10 +1,12 @@
 """Checks of the property-based cases: every sample judged on its own, findings at `sample[k]`.
 
-A sample's expectation is derived from the request it recorded, never from the generator, so
-a run replayed from a cassette is judged exactly like the live run: raw bytes that are not
-UTF-8 or not JSON, and JSON that breaks the `chat.request` schema's structure, must get a 4xx
-(MUST); a value outside a documented range should (SHOULD, like ERR-003); no input may get a
-5xx. Each message carries the request body (truncated, ASCII) so the example can be re-sent.
+A sample's expectation is derived from the request it recorded, never from the generator, so a
+run replayed from a cassette is judged exactly like the live run: raw bytes that are not UTF-8
+or not JSON, and JSON that breaks the `chat.request` schema's structure, must get a 4xx (MUST);
+a value outside a documented range should (SHOULD, like ERR-003), and so should a body that is
+JSON only with an extension a lenient parser accepts (NaN, Infinity, -Infinity: RFC 8259 §9 lets
+a parser accept them; SHOULD, PROP-006); no input may get a 5xx. Each message carries the
+request body (truncated, ASCII) so the example can be re-sent.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from llmconform.model import Request
 from llmconform.schema.validation import SchemaError, validate
 
 REQUEST_SCHEMA = "urn:llmconform:schema:openai/chat.request"
-STRUCTURAL, RANGE, VALID = "structural", "range", "valid"
+STRUCTURAL, RANGE, EXTENSION, VALID = "structural", "range", "extension", "valid"
 BODY_CHARS = 400
 MAX_SAMPLES = 10  # failing samples reported one by one; the rest are counted
 MAX_ISSUES = 3  # issues reported per failing sample
@@ -57,7 +59,9 @@ def _reject_constant(name: str) -> None:
 
 
 def expectation(request: Request) -> tuple[str, str]:
-    """What a request deserves, `(STRUCTURAL | RANGE | VALID, why)`, from its body alone."""
+    """What a request deserves, `(STRUCTURAL | RANGE | EXTENSION | VALID, why)`, from its body
+    alone. A body that parses only with the NaN/Infinity extension is judged on what a lenient
+    parser reads: STRUCTURAL if that is still broken, EXTENSION otherwise."""
     value = request.json
     if request.content is not None:
         try:
@@ -69,7 +73,27 @@ def expectation(request: Request) -> tuple[str, str]:
         except RecursionError:
             return STRUCTURAL, "JSON nested too deeply to parse"
         except ValueError as exc:
-            return STRUCTURAL, f"not JSON ({exc})"
+            extension = _lenient(text)
+            if extension is None:
+                return STRUCTURAL, f"not JSON ({exc})"
+            kind, why = _judge(extension)
+            if kind == STRUCTURAL:
+                return kind, why
+            return EXTENSION, f"JSON only with an extension ({exc})"
+    return _judge(value)
+
+
+def _lenient(text: str) -> object | None:
+    """The body as a lenient parser reads it (NaN, Infinity, -Infinity as numbers), or None
+    when even that parser refuses it."""
+    try:
+        value: object = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
+def _judge(value: object) -> tuple[str, str]:
     try:
         errors = validate(value, REQUEST_SCHEMA)
     except RecursionError:
@@ -213,7 +237,7 @@ def _invalid_sample(ctx: CheckContext, ex: Exchange) -> list[Issue]:
         why = f"answered with server error {ex.status}; client input must get a 4xx"
         return [_sample_issue("PROP-003", ex, what, why)]
     if ex.status < 400:
-        req = "PROP-004" if kind == RANGE else "PROP-002"
+        req = {RANGE: "PROP-004", EXTENSION: "PROP-006"}.get(kind, "PROP-002")
         why = f"answered with status {ex.status}, expected a 4xx client error"
         return [_sample_issue(req, ex, what, why)]
     sub = replace(ctx, args={"step": ex.index}, metrics={})
@@ -227,11 +251,18 @@ def _invalid_sample(ctx: CheckContext, ex: Exchange) -> list[Issue]:
 
 
 @check(
-    "property.invalid_requests", "PROP-002", "PROP-003", "PROP-004", "PROP-005", expects_error=True
+    "property.invalid_requests",
+    "PROP-002",
+    "PROP-003",
+    "PROP-004",
+    "PROP-005",
+    "PROP-006",
+    expects_error=True,
 )
 def invalid_requests(ctx: CheckContext) -> Iterator[Issue]:
     """Every generated invalid request gets a 4xx with an OpenAI error body: never a 2xx
-    (MUST for broken structure, SHOULD for a value out of range), never a 5xx."""
+    (MUST for broken structure, SHOULD for a value out of range or a JSON extension such as
+    NaN), never a 5xx."""
     if not ctx.exchanges:
         raise Unverifiable("the case sent no sample")
     yield from _reported(_invalid_sample(ctx, ex) for ex in ctx.exchanges)

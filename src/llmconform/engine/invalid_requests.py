@@ -1,10 +1,10 @@
 """The invalid request space of the property cases: requests a server must or should refuse.
 
-`invalid_example` cycles through `INVALID_KINDS` (wrong types, missing fields, malformed
-JSON, out-of-range values, invalid UTF-8, deep nesting, bad enum values, huge numbers,
-non-object bodies) and draws which field and which bad value a kind uses from the example's
-generator. Each kind's tables and byte-level manglers are here, apart from the valid space
-(`valid_requests`) and the expander (`properties`), because they are most of the code and
+`invalid_example` cycles through `INVALID_KINDS` (wrong types, missing fields, malformed JSON or
+JSON extensions such as NaN, out-of-range values, invalid UTF-8, deep nesting, bad enum values,
+huge numbers, non-object bodies) and draws which field and which bad value a kind uses from the
+example's generator. Each kind's tables and byte-level manglers are here, apart from the valid
+space (`valid_requests`) and the expander (`properties`), because they are most of the code and
 change for their own reasons (a new way to break a request).
 """
 
@@ -157,12 +157,19 @@ def _huge_number(rng: random.Random, body: dict[str, Any]) -> bytes:
     return f'{_dump(body)[:-1]},"{name}":{literal}}}'.encode()
 
 
+# Entries marked EXTENSION are JSON except for a literal that RFC 8259 §9 lets a lenient parser
+# accept (Python's json does): the checks judge them at SHOULD (PROP-006), the rest at MUST
+# (PROP-002). They share one table so that the seeded draws, and thus the examples, stay put.
+EXTENSION = "(a JSON extension)"
 _MALFORMATIONS: tuple[tuple[str, Callable[[random.Random, str], str]], ...] = (
     ("truncated", lambda r, t: t[: r.randint(1, len(t) - 1)]),
     ("trailing comma", lambda r, t: t[:-1] + ",}"),
     ("single quotes", lambda r, t: t.replace('"', "'")),
-    ("NaN literal", lambda r, t: t[:-1] + ',"temperature":NaN}'),
-    ("Infinity literal", lambda r, t: t[:-1] + ',"top_p":Infinity}'),
+    (f"NaN literal {EXTENSION}", lambda r, t: t[:-1] + ',"temperature":NaN}'),
+    (  # the sign follows the body, not the generator, for the same reason
+        f"±Infinity literal {EXTENSION}",
+        lambda r, t: t[:-1] + (',"top_p":Infinity}' if len(t) % 2 else ',"top_p":-Infinity}'),
+    ),
     ("unquoted key", lambda r, t: t.replace('"model"', "model", 1)),
     ("comment", lambda r, t: t[:1] + "/* note */" + t[1:]),
     ("two objects", lambda r, t: t + t),

@@ -11,7 +11,14 @@ from typing import Any
 
 
 def _choice_state() -> dict[str, Any]:
-    return {"role": None, "content": [], "finish_reason": None, "tool_calls": {}, "refusal": []}
+    return {
+        "role": None,
+        "content": [],
+        "finish_reason": None,
+        "tool_calls": {},
+        "refusal": [],
+        "audio": None,
+    }
 
 
 def fold_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -53,6 +60,13 @@ def _apply_delta(state: dict[str, Any], delta: dict[str, Any]) -> None:
         state["content"].append(delta["content"])
     if isinstance(delta.get("refusal"), str):
         state["refusal"].append(delta["refusal"])
+    audio = delta.get("audio")
+    if isinstance(audio, dict):  # audio output: the text comes as audio.transcript pieces
+        state["audio"] = state["audio"] or {"transcript": ""}
+        if isinstance(audio.get("transcript"), str):
+            state["audio"]["transcript"] += audio["transcript"]
+        if isinstance(audio.get("id"), str):
+            state["audio"].setdefault("id", audio["id"])
     for pos, call in enumerate(delta.get("tool_calls") or []):
         if not isinstance(call, dict):
             continue
@@ -78,6 +92,8 @@ def _finish(index: int, state: dict[str, Any]) -> dict[str, Any]:
     }
     if state["refusal"]:
         message["refusal"] = "".join(state["refusal"])
+    if state["audio"] is not None:
+        message["audio"] = state["audio"]
     if state["tool_calls"]:
         message["tool_calls"] = [state["tool_calls"][k] for k in sorted(state["tool_calls"])]
     return {"index": index, "message": message, "finish_reason": state["finish_reason"]}

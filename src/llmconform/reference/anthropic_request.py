@@ -1,10 +1,12 @@
 """Validation of a `POST /v1/messages` body into a `MessagesRequest` (Anthropic Messages API).
 
-Required: `model`, `max_tokens` (≥ 1) and a non-empty `messages` list whose roles are `user` or
-`assistant` (a system prompt goes in the top-level `system`). Tool use is checked the way
-Anthropic checks it: every `tool_result` must answer a `tool_use` of the assistant message just
-before it, and every such `tool_use` must be answered. Sampling parameters are validated for
-type and range and then have no effect on the deterministic output.
+Required: `model`, `max_tokens` (≥ 1) and a non-empty `messages` list whose roles are `user`,
+`assistant` or `system`. A `system` entry inside `messages` is accepted the way the Messages API
+has accepted it since 2026-05 (mid-conversation system messages, sent by Claude Code): its text
+joins the system prompt, and it takes no part in the user/assistant turn rules. Tool use is
+checked the way Anthropic checks it: every `tool_result` must answer a `tool_use` of the
+assistant message just before it, and every such `tool_use` must be answered. Sampling
+parameters are validated for type and range and then have no effect on the deterministic output.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from llmconform.reference import params
 from llmconform.reference.errors import ApiError, bad_request, echo, invalid_type
 
-ROLES = ("user", "assistant")
+ROLES = ("user", "assistant", "system")
 TOOL_CHOICES = ("auto", "any", "tool", "none")
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 MIN_THINKING_BUDGET = 1024
@@ -121,10 +123,23 @@ def _messages(body: params.Body) -> tuple[tuple[str, ...], str]:
         role = message.get("role")
         if role not in ROLES:
             raise bad_request(
-                f"{where}.role: Input should be 'user' or 'assistant', got {echo(role)!r}"
-                + (" (use the top-level 'system' parameter)" if role == "system" else ""),
+                f"{where}.role: Input should be 'user', 'assistant' or 'system', "
+                f"got {echo(role)!r}",
                 param=f"{where}.role",
             )
+        if role == "system":  # system text: no turn of its own, no tool_use/tool_result pairing
+            content = message.get("content")
+            if isinstance(content, str):
+                texts.append(content)
+            elif isinstance(content, list):
+                texts.append(
+                    "".join(_text_block(b, f"{where}.content.{j}") for j, b in enumerate(content))
+                )
+            else:
+                raise invalid_type(
+                    f"{where}.content", "a string or an array of text blocks", content
+                )
+            continue
         blocks = _content(message, where)
         answered = [b["tool_use_id"] for b in blocks if b.get("type") == "tool_result"]
         if pending and (role != "user" or set(pending) - set(answered)):

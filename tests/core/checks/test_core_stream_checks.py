@@ -130,14 +130,17 @@ def test_chunk_schema_reports_at_most_three_bad_chunks() -> None:
 
 
 def test_chunk_schema_reports_an_error_sent_in_the_stream() -> None:
+    # An error event is not a malformed chunk (STREAM-005, MUST): OpenAI sends one mid-stream
+    # itself. It is reported, and its shape judged, under STREAM-ERR-001 (SHOULD).
     chunks = good_stream()
     issues = run_check("stream.chunk_schema", stream_capture(chunks[0], chunks[1], ERROR))
     assert [(i.requirement, i.path, i.message) for i in issues] == [
-        ("STREAM-005", "event[2]", "the stream carried an error: Token limit reached")
+        ("STREAM-ERR-001", "event[2]", "the stream carried an error: Token limit reached")
     ]
     bare = run_check("stream.chunk_schema", stream_capture({"error": "overloaded"}))
-    assert [i.requirement for i in bare] == ["STREAM-005"]
-    assert any("overloaded" in i.message for i in bare)
+    assert [i.requirement for i in bare] == ["STREAM-ERR-001", "STREAM-ERR-001"]
+    assert "overloaded" in bare[0].message
+    assert bare[1].path == "event[0].error" and "message" in bare[1].message
 
 
 def test_chunk_schema_null_error_member_is_not_an_error() -> None:
@@ -191,7 +194,6 @@ def test_role_first() -> None:
 @pytest.mark.parametrize(
     ("mutate", "needle"),
     [
-        (lambda cs: cs[-1]["choices"][0].update(finish_reason=None), "0 non-null finish_reason"),
         (lambda cs: cs[1]["choices"][0].update(finish_reason="stop"), "2 non-null finish_reason"),
         (
             lambda cs: cs.append(chunk({"content": "late"})),
@@ -206,6 +208,16 @@ def test_finish_once(mutate: Any, needle: str) -> None:
     issues = run_check("stream.finish_once", stream_capture(*chunks))
     assert reqs(issues) == ["STREAM-009"]
     assert needle in issues[0].message
+
+
+def test_a_missing_finish_reason_is_a_should() -> None:
+    # OpenAI's gpt-audio streams end without any finish_reason: STREAM-FINISH-001 (SHOULD), not
+    # STREAM-009 (MUST), which keeps "at most one, and nothing after it".
+    chunks = good_stream()
+    chunks[-1]["choices"][0].update(finish_reason=None)
+    issues = run_check("stream.finish_once", stream_capture(*chunks))
+    assert reqs(issues) == ["STREAM-FINISH-001"]
+    assert "0 non-null finish_reason" in issues[0].message
 
 
 def test_finish_once_per_choice() -> None:
@@ -260,3 +272,16 @@ def test_checks_do_not_depend_on_how_bytes_were_read() -> None:
     found = run_check("stream.consistent", split)
     assert found == run_check("stream.consistent", whole)
     assert reqs(found) == ["STREAM-006"]
+
+
+def test_an_audio_stream_has_its_text_in_the_transcript() -> None:
+    # Audio output (OpenAI's gpt-audio): content stays null, the text is delta.audio.transcript.
+    chunks = [
+        chunk({"role": "assistant", "content": None}),
+        chunk({"audio": {"id": "audio_1", "transcript": "Hel"}}),
+        chunk({"audio": {"transcript": "lo"}}),
+        chunk({}, finish_reason="stop"),
+    ]
+    assert run_check("chat.message", stream_capture(*chunks)) == []
+    silent = [chunk({"role": "assistant", "content": None}), chunk({}, finish_reason="stop")]
+    assert reqs(run_check("chat.message", stream_capture(*silent))) == ["CHAT-005"]

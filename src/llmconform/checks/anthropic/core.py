@@ -341,6 +341,24 @@ def error_body(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
+@check("ant.accepted_or_refused", "ANT-SYS-001", "ANT-001")
+def accepted_or_refused(ctx: CheckContext) -> Iterator[Issue]:
+    """A request the API may accept or refuse (model- or version-dependent) gets either a 200
+    with a valid Message or a 4xx; never a 5xx nor another status. The 4xx body's shape is
+    judged by `ant.error_body`."""
+    ex = ctx.primary
+    if ex.status is not None and 400 <= ex.status < 500:
+        return
+    if ex.status != 200:
+        yield Issue(
+            "ANT-SYS-001",
+            f"expected 200 (accepted) or a 4xx (refused), got status {ex.status}",
+            exchange=ex.index,
+        )
+        return
+    yield from schema_issues(message_of(ex), "anthropic/message", "ANT-001", ex.index)
+
+
 @check("ant.auth_rejected", "ANT-AUTH-001", expects_error=True)
 def auth_rejected(ctx: CheckContext) -> Iterator[Issue]:
     """A missing or wrong `x-api-key` is answered with 401."""

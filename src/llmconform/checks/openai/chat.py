@@ -81,8 +81,9 @@ def choices(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("chat.message", "CHAT-005")
 def message(ctx: CheckContext) -> Iterator[Issue]:
-    """Each choice's message is from the assistant and carries text unless it calls a tool
-    (or was cut by the token limit before any text)."""
+    """Each choice's message is from the assistant and carries text unless it calls a tool,
+    refuses, answers in audio (text in `audio.transcript`) or was cut by the token limit before
+    any text."""
     ex = ctx.primary
     for c in choices_of(ex.completion):
         where = f"$.choices[{c.get('index')}].message"
@@ -101,7 +102,9 @@ def message(ctx: CheckContext) -> Iterator[Issue]:
         # A generation cut by the token limit may end before any visible text (a reasoning
         # model can spend the whole budget thinking); null content is then the honest answer.
         cut = c.get("finish_reason") == "length"
-        if not has_text and not cut and not msg.get("tool_calls") and not msg.get("refusal"):
+        # With audio output the text is message.audio.transcript and content is null.
+        answered = msg.get("tool_calls") or msg.get("refusal") or msg.get("audio")
+        if not has_text and not cut and not answered:
             yield Issue(
                 "CHAT-005",
                 "message has neither text content nor tool calls",

@@ -158,38 +158,52 @@ def shape_key(chunk: Any) -> str | None:
         return None
 
 
-@check("stream.chunk_schema", "STREAM-005")
+@check("stream.chunk_schema", "STREAM-005", "STREAM-ERR-001")
 def chunk_schema(ctx: CheckContext) -> Iterator[Issue]:
-    """Every payload is a `chat.completion.chunk`, not an error (first failing chunks shown)."""
+    """Every payload is a `chat.completion.chunk` (MUST; first failing chunks shown). An error
+    payload is no chunk: it is judged apart, under STREAM-ERR-001 (SHOULD), because OpenAI
+    itself reports a mid-generation failure that way once the 200 is sent."""
     ex = ctx.primary
     reported = 0
     valid_shapes: set[str] = set()
     for p in ex.payloads:
-        shape = shape_key(p.value)
-        if shape in valid_shapes:
-            continue  # same chunk but for its text: already validated
-        issues = list(
-            schema_issues(
-                p.value, "openai/chat.completion.chunk", "STREAM-005", ex.index, _ev(p.event_index)
-            )
-        )
-        if not issues and shape is not None and not is_error_payload(p.value):
-            valid_shapes.add(shape)
-        if not issues and is_error_payload(p.value):
-            # The schema admits an error envelope in place of a chunk (OpenAI sends one
-            # mid-stream), but the exchange failed all the same: the SDKs raise on it.
-            issues.append(
-                Issue(
+        if is_error_payload(p.value):
+            issues = list(_error_event_issues(p.value, _ev(p.event_index), ex.index))
+        else:
+            shape = shape_key(p.value)
+            if shape in valid_shapes:
+                continue  # same chunk but for its text: already validated
+            issues = list(
+                schema_issues(
+                    p.value,
+                    "openai/chat.completion.chunk",
                     "STREAM-005",
-                    f"the stream carried an error: {_error_message(p.value)}",
-                    _ev(p.event_index),
                     ex.index,
+                    _ev(p.event_index),
                 )
             )
+            if not issues and shape is not None:
+                valid_shapes.add(shape)
         yield from issues
         reported += bool(issues)
         if reported >= 3:
             break
+
+
+def _error_event_issues(value: dict[str, Any], where: str, exchange: int) -> Iterator[Issue]:
+    """An error inside a stream: reported (the exchange failed, the SDKs raise on it), and its
+    shape judged: the SDKs turn only `{"error": {"message": …}}` into a readable exception."""
+    yield Issue(
+        "STREAM-ERR-001", f"the stream carried an error: {_error_message(value)}", where, exchange
+    )
+    err = value.get("error")
+    if not isinstance(err, dict) or not isinstance(err.get("message"), str):
+        yield Issue(
+            "STREAM-ERR-001",
+            f'the error event is not {{"error": {{"message": string, …}}}}: {excerpt(value)}',
+            where + ".error",
+            exchange,
+        )
 
 
 @check("stream.consistent", "STREAM-006", "STREAM-007")
@@ -249,21 +263,30 @@ def role_first(ctx: CheckContext) -> Iterator[Issue]:
             )
 
 
-@check("stream.finish_once", "STREAM-009")
+@check("stream.finish_once", "STREAM-009", "STREAM-FINISH-001")
 def finish_once(ctx: CheckContext) -> Iterator[Issue]:
-    """Each choice gets exactly one non-null `finish_reason`, and no content after it."""
+    """No choice gets more than one non-null `finish_reason` nor output after it (MUST); each
+    choice gets one (SHOULD: OpenAI's own gpt-audio streams end without any)."""
     ex = ctx.primary
     per = _choice_events(ex)
     if not per:
         yield Issue("STREAM-009", "no chunk carried a choice", exchange=ex.index)
     for index, items in sorted(per.items()):
         finals = [ev for ev, ch in items if ch.get("finish_reason") is not None]
-        if len(finals) != 1:
+        if not finals:
+            yield Issue(
+                "STREAM-FINISH-001",
+                f"choice {index} has 0 non-null finish_reason values, expected 1",
+                exchange=ex.index,
+            )
+            continue
+        if len(finals) > 1:
             yield Issue(
                 "STREAM-009",
                 f"choice {index} has {len(finals)} non-null finish_reason "
-                "values, expected exactly 1",
-                exchange=ex.index,
+                "values, expected at most 1",
+                _ev(finals[1]),
+                ex.index,
             )
             continue
         late = [ev for ev, ch in items if ev > finals[0] and _has_output(ch)]
