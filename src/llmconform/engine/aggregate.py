@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
+from llmconform.engine.evaluate import strictly
 from llmconform.engine.profiles import judge_profiles
 from llmconform.errors import ExitCode
 from llmconform.model import (
@@ -49,13 +50,17 @@ def requirement_results(
     return out
 
 
-def verdict(cases: Sequence[CaseResult], complete: bool = True) -> Outcome:
-    """FAIL on any failure; else ERROR if anything broke or the run stopped; else WARN/PASS."""
+def verdict(cases: Sequence[CaseResult], complete: bool = True, strict: bool = False) -> Outcome:
+    """FAIL on any failure (with `strict`, on any warning too); else ERROR if anything broke
+    or the run stopped; else SKIP when nothing was tested (every case skipped, or none);
+    else WARN/PASS. A run that tested nothing is never a pass."""
     outcomes = {c.outcome for c in cases}
-    if Outcome.FAIL in outcomes:
+    if Outcome.FAIL in outcomes or (strict and Outcome.WARN in outcomes):
         return Outcome.FAIL
     if Outcome.ERROR in outcomes or not complete:
         return Outcome.ERROR
+    if not outcomes - {Outcome.SKIP}:
+        return Outcome.SKIP
     if Outcome.WARN in outcomes:
         return Outcome.WARN
     return Outcome.PASS
@@ -70,11 +75,17 @@ def build_report(
     profiles: Sequence[str] | None = None,
     waived: AbstractSet[str] = frozenset(),
     profile_apis: Mapping[str, AbstractSet[str]] | None = None,
+    case_requires: Mapping[str, Sequence[str]] | None = None,
 ) -> RunReport:
     """The run report renderers consume; `profiles` are the claimed ones (default: all).
 
     A profile in `profile_apis` is judged on the requirement outcomes of its APIs' cases
-    only; the report's requirement table stays over every case."""
+    only; the report's requirement table stays over every case. With `strict`, every warning
+    is a failure: of its case, its requirements, its profiles and the run. `case_requires`
+    (case id -> the capabilities it needs) lets the notes name the `--capability` flags
+    that would run an API whose cases were all skipped."""
+    if strict:
+        cases = [strictly(c) for c in cases]
     counts = Counter(c.outcome.value for c in cases)
     req_results = tuple(requirement_results(cases, requirements))
     scoped = {
@@ -85,7 +96,7 @@ def build_report(
         info=info,
         cases=tuple(cases),
         requirements=req_results,
-        verdict=verdict(cases, info.complete),
+        verdict=verdict(cases, info.complete, strict),
         counts={o.value: counts.get(o.value, 0) for o in Outcome},
         profiles=judge_profiles(
             req_results,
@@ -95,13 +106,56 @@ def build_report(
             waived=waived,
             scoped=scoped,
         ),
+        notes=tuple(verdict_notes(cases, info.capabilities, case_requires or {}, strict=strict)),
     )
 
 
+def verdict_notes(
+    cases: Sequence[CaseResult],
+    capabilities: Sequence[str],
+    case_requires: Mapping[str, Sequence[str]],
+    *,
+    strict: bool = False,
+) -> list[str]:
+    """Why the verdict reads as it does, for the renderers to print beside it."""
+    notes: list[str] = []
+    if strict:
+        notes.append("strict: every SHOULD warning counts as a failure (--strict)")
+    if not any(c.outcome is not Outcome.SKIP for c in cases):
+        notes.append(
+            f"nothing was tested: all {len(cases)} case(s) were skipped"
+            if cases
+            else "nothing was tested: no case was selected"
+        )
+    declared = set(capabilities)
+    by_api: dict[str, list[CaseResult]] = {}
+    for case in cases:
+        by_api.setdefault(case.api, []).append(case)
+    for api, mine in by_api.items():
+        if any(c.outcome is not Outcome.SKIP for c in mine):
+            continue
+        missing = [[r for r in case_requires.get(c.case_id, ()) if r not in declared] for c in mine]
+        if not all(missing):
+            continue  # some were skipped for another reason (an SDK not installed, …)
+        # The capabilities every case lacks (the API's own, e.g. `responses`) run them;
+        # failing that, the union of what they lack.
+        common = [r for r in missing[0] if all(r in m for m in missing[1:])]
+        flags = common or list(dict.fromkeys(r for m in missing for r in m))
+        hint = " ".join(f"--capability {r}" for r in flags)
+        notes.append(
+            f"{api}: all {len(mine)} case(s) were skipped for undeclared capabilities; "
+            f"add {hint} to run them"
+        )
+    return notes
+
+
 def exit_code(report: RunReport) -> ExitCode:
-    """0 conformant (warnings allowed), 1 conformance failures, 3 could not complete."""
+    """0 conformant (warnings allowed), 1 conformance failures (with --strict, warnings too),
+    3 could not complete, 5 nothing was tested."""
     if report.verdict is Outcome.FAIL:
         return ExitCode.FAILURES
     if report.verdict is Outcome.ERROR:
         return ExitCode.COULD_NOT_RUN
+    if report.verdict is Outcome.SKIP:
+        return ExitCode.NOTHING_TESTED
     return ExitCode.OK

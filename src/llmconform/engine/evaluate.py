@@ -203,6 +203,21 @@ def _rate_limit_findings(
     return out
 
 
+def strictly(result: CaseResult) -> CaseResult:
+    """`result` as `--strict` judges it: every warning (a violated SHOULD, or a waived
+    failure) is a failure, so the case, its requirements and the run fail alike."""
+    if not any(f.outcome is Outcome.WARN for f in result.findings):
+        return result
+    from dataclasses import replace
+
+    findings = tuple(
+        replace(f, outcome=Outcome.FAIL) if f.outcome is Outcome.WARN else f
+        for f in result.findings
+    )
+    outcome = Outcome.FAIL if result.outcome is Outcome.WARN else result.outcome
+    return _replace(result, findings=findings, outcome=outcome)
+
+
 def skipped(case: Case, reason: str, outcome: Outcome = Outcome.SKIP) -> CaseResult:
     """The result of a case that did not run."""
     return CaseResult(case.id, case.title, case.api, outcome, reason=reason)

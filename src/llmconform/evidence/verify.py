@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from llmconform.catalog.loader import Catalog
 from llmconform.engine.aggregate import build_report
-from llmconform.engine.evaluate import evaluate
+from llmconform.engine.evaluate import evaluate, strictly
 from llmconform.engine.plan import skip_reason
 from llmconform.engine.sdk_cases import absent_reason, sdk_of
 from llmconform.engine.select import FilterError, run_cases
@@ -171,6 +171,8 @@ def verify_report(
     # The run's waivers, as recorded, apply again (their expiry was judged at run time).
     recorded_waivers = [w for w in opts.get("waivers") or [] if w.get("status") != "expired"]
     recomputed, _ = apply_waivers(recomputed, recorded_waivers, dt.date.min)
+    if opts.get("strict"):  # as the run judged its cases
+        recomputed = [strictly(c) for c in recomputed]
     by_id = {c.case_id: c for c in recomputed}
     for reported in report.cases:
         if reported.case_id in by_id:
@@ -184,6 +186,7 @@ def verify_report(
         profiles=list(opts.get("profiles") or []) or None,
         waived=waived_requirements(opts.get("waivers") or []),
         profile_apis=catalog.profile_apis,
+        case_requires={c.id: c.requires for c in catalog.cases.values()},
     )
     if rebuilt.verdict is not report.verdict:
         diffs.append(

@@ -269,3 +269,6 @@ class RunReport:
     verdict: Outcome
     counts: dict[str, int] = field(default_factory=dict)
     profiles: tuple[ProfileResult, ...] = ()
+    # Why the verdict reads as it does when the tallies alone do not say (nothing tested,
+    # an API whose cases all needed an undeclared capability, --strict); decided by the engine.
+    notes: tuple[str, ...] = ()

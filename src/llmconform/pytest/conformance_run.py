@@ -21,7 +21,7 @@ import pytest
 from llmconform.catalog.loader import Catalog, load_catalog
 from llmconform.catalog.steps import Variables
 from llmconform.checks import known_checks
-from llmconform.engine.evaluate import evaluate, skipped
+from llmconform.engine.evaluate import evaluate, skipped, strictly
 from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.plan import CORE_CAPABILITIES, skip_reason
 from llmconform.engine.redaction import redact_result
@@ -307,6 +307,8 @@ class ConformanceRun:
                 # The run deadline stopped this case: an error, and the run is incomplete.
                 self.interrupted = True
                 result = replace(result, outcome=Outcome.ERROR, reason=cut, findings=())
+        if self.options.strict:  # one judgement: the item fails as the report will
+            result = strictly(result)
         # Excerpts and messages quote the target, which may echo the key back.
         key = self.target.api_key if self.target else self.options.api_key
         result = redact_result(redact_result(result, key), self.restricted_key)

@@ -77,6 +77,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="declare a capability of the target (repeatable)",
     )
+    group.addoption(
+        "--llmconform-strict",
+        action="store_true",
+        default=False,
+        help="SHOULD warnings fail their case (as llmconform run --strict)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,6 +101,7 @@ def pytest_configure(config: pytest.Config) -> None:
         requests=config.getoption("llmconform_requests"),
         warmup=config.getoption("llmconform_warmup"),
         capabilities=(CORE_CAPABILITIES | frozenset(caps)) if caps else None,
+        strict=config.getoption("llmconform_strict"),
     )
     claimed = config.getoption("llmconform_profile") or []
     apis = frozenset(config.getoption("llmconform_api") or ()) or default_apis(

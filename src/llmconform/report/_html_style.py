@@ -32,7 +32,7 @@ pre { margin: 0; padding: 8px 10px; background: var(--soft); border: 1px solid v
 .verdict { display: inline-block; margin: 0 0 12px; padding: 4px 12px; border-radius: 6px;
   font-weight: 700; font-size: 16px; color: #fff; }
 .verdict.good { background: var(--good); } .verdict.bad { background: var(--bad); }
-.verdict.meh { background: var(--meh); }
+.verdict.meh { background: var(--meh); } .verdict.off { background: var(--off); }
 .pvs { list-style: none; padding: 0; margin: 0 0 14px; display: flex; flex-wrap: wrap;
   gap: 8px; }
 .pv { display: inline-flex; border-radius: 5px; overflow: hidden; font-size: 13px;

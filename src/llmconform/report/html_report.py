@@ -72,6 +72,8 @@ def _verdict_class(report: RunReport) -> str:
     label = verdict_label(report)
     if label.startswith("NOT CONFORMANT"):
         return "bad"
+    if label == "NOT TESTED":
+        return "off"
     return "good" if label == "CONFORMANT" else "meh"
 
 
@@ -87,6 +89,7 @@ def _certificate(report: RunReport) -> str:
         ("Date", span),
         ("Run", "complete" if info.complete else '<strong class="bad">INCOMPLETE</strong>'),
         ("Claimed capabilities", _e(", ".join(info.capabilities)) or "none"),
+        ("Strict", "yes: SHOULD warnings fail" if info.options.get("strict") else "no"),
     ]
     rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     verdicts = "".join(
@@ -98,6 +101,7 @@ def _certificate(report: RunReport) -> str:
         '<header class="cert">\n<p class="kicker">llmconform conformance report</p>\n'
         f'<h1><span class="muted">target</span> {_e(info.target)}</h1>\n'
         f'<p class="verdict {_verdict_class(report)}">{_e(verdict_label(report))}</p>\n'
+        + "".join(f'<p class="note">{_e(note)}</p>\n' for note in report.notes)
         + (f'<ul class="pvs">{verdicts}</ul>\n' if verdicts else "")
         + f'<dl class="facts">{rows}</dl>\n</header>'
     )

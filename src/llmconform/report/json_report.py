@@ -64,6 +64,8 @@ def to_dict(report: RunReport) -> dict[str, Any]:
         "counts": _sorted_counts(report.counts),
         "cases": [_case_to_dict(c) for c in report.cases],
         "requirements": [_requirement_to_dict(r) for r in report.requirements],
+        # Only when there is one: reports without notes stay byte-identical to older ones.
+        **({"notes": list(report.notes)} if report.notes else {}),
     }
 
 
@@ -193,6 +195,7 @@ def from_dict(d: object) -> RunReport:
         verdict=Outcome(doc["verdict"]),
         counts=dict(doc["counts"]),
         profiles=tuple(_profile_from_dict(p) for p in doc["profiles"]),
+        notes=tuple(doc.get("notes") or ()),
     )
 
 

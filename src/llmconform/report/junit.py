@@ -37,6 +37,8 @@ def render_junit(report: RunReport) -> str:
         totals.merge(tally)
     if not report.info.complete:
         totals.merge(_incomplete_suite(root, report))
+    elif report.verdict is Outcome.SKIP:
+        totals.merge(_not_tested_suite(root, report))
     totals.stamp(root)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
@@ -91,6 +93,8 @@ def _add_properties(suite: ET.Element, report: RunReport) -> None:
         *((f"profile.{p.name}", p.verdict.value) for p in report.profiles),
         ("started_at", info.started_at),
         ("capabilities", ",".join(info.capabilities)),
+        ("strict", "true" if info.options.get("strict") else "false"),
+        *((f"note.{i}", note) for i, note in enumerate(report.notes, 1)),
     ]
     for name, value in values:
         ET.SubElement(props, "property", name=_attr(name), value=_attr(value))
@@ -109,6 +113,24 @@ def _incomplete_suite(root: ET.Element, report: RunReport) -> _Tally:
         "not finished are not in this report, which certifies nothing"
     )
     ET.SubElement(testcase, "error", message=why, type="incomplete").text = why
+    tally = _Tally()
+    tally.tests = tally.errors = 1
+    tally.stamp(suite)
+    return tally
+
+
+def _not_tested_suite(root: ET.Element, report: RunReport) -> _Tally:
+    """A run that tested nothing lists only skipped cases, which a dashboard may show green.
+    One erroring testcase says nothing was tested (exit code 5), and why."""
+    suite = ET.SubElement(root, "testsuite", name="llmconform.run")
+    _add_properties(suite, report)
+    testcase = ET.SubElement(
+        suite, "testcase", classname="llmconform.run", name="run.tested", time="0.000"
+    )
+    why = "; ".join(report.notes) or "nothing was tested"
+    ET.SubElement(
+        testcase, "error", message=_attr(why, limit=_MESSAGE_LIMIT), type="not-tested"
+    ).text = xml_safe(why)
     tally = _Tally()
     tally.tests = tally.errors = 1
     tally.stamp(suite)

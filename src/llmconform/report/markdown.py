@@ -47,6 +47,8 @@ def md(text: str, *, limit: int = _CELL_LIMIT) -> str:
 def render_markdown(report: RunReport) -> str:
     """Render the report as GitHub-flavoured Markdown (ends with a newline)."""
     lines = [f"# llmconform: {md(verdict_label(report))}", ""]
+    lines += [f"> {md(note, limit=400)}" for note in report.notes]
+    lines += [""] if report.notes else []
     lines += _header(report)
     lines += _profiles(report)
     fails = _findings(report, Outcome.FAIL)
@@ -71,6 +73,7 @@ def _header(report: RunReport) -> list[str]:
         ("llmconform", md(info.llmconform_version)),
         ("Run", f"{state}, {md(span)}" if span else state),
         ("Claimed capabilities", md(", ".join(info.capabilities)) or "none"),
+        ("Strict", "yes: SHOULD warnings fail" if info.options.get("strict") else "no"),
         ("Cases", "<br>".join(md(s) for s in api_summaries(report)) or "none"),
     ]
     return ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]

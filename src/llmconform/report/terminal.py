@@ -76,6 +76,8 @@ def render_terminal(report: RunReport, console: Console, *, verbose: bool = Fals
         _skipped_cases(console, report.cases)
     console.print()
     console.print(_verdict_text(report))
+    for note in report.notes:
+        console.print(Text.assemble(("note    ", "dim"), display_safe(note)))
 
 
 def _header(report: RunReport, console: Console) -> None:
@@ -94,6 +96,8 @@ def _header(report: RunReport, console: Console) -> None:
     if info.capabilities:
         caps = ", ".join(display_safe(c) for c in info.capabilities)
         console.print(Text.assemble(("claims  ", "dim"), caps))
+    if info.options.get("strict"):
+        console.print(Text.assemble(("strict  ", "dim"), "yes: SHOULD warnings fail"))
 
 
 def _timespan(report: RunReport) -> str:
@@ -225,6 +229,8 @@ def _verdict_text(report: RunReport) -> Text:
         style = "bold white on red"
     elif label == "CONFORMANT":
         style = "bold white on green"
+    elif label == "NOT TESTED":
+        style = "bold white on grey42"
     else:
         style = "bold black on yellow"
     failed = sum(1 for r in report.requirements if r.outcome is Outcome.FAIL)

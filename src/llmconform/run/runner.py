@@ -169,6 +169,7 @@ def execute_run(request: RunSettings, target: OpenTarget, console: Console) -> R
         profiles=request.profiles or None,
         waived=waived_requirements(waiver_status),
         profile_apis=plugin.catalog.profile_apis,
+        case_requires={c.id: c.requires for c in plugin.catalog.cases.values()},
     )
 
 
@@ -232,7 +233,9 @@ def _run_and_tell(
             new, stale = compare_with_baseline(report, set(request.baseline))
             notes += [f"new failure (not in the baseline): {cid}" for cid in new]
             notes += [f"stale baseline entry (it passes now; remove it): {cid}" for cid in stale]
-            code = ExitCode.FAILURES if new or stale else ExitCode.OK
+            # The baseline decides failures; a run that tested nothing still passes nothing.
+            ok = ExitCode.NOTHING_TESTED if code is ExitCode.NOTHING_TESTED else ExitCode.OK
+            code = ExitCode.FAILURES if new or stale else ok
             written.arm(code, note)
         for w in report.info.options.get("waivers") or []:
             if w.get("status") == "expired":
