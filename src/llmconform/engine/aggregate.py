@@ -59,8 +59,8 @@ def verdict(cases: Sequence[CaseResult], complete: bool = True, strict: bool = F
         return Outcome.FAIL
     if Outcome.ERROR in outcomes or not complete:
         return Outcome.ERROR
-    if not outcomes - {Outcome.SKIP}:
-        return Outcome.SKIP
+    if not outcomes - {Outcome.SKIP, Outcome.UNSUPPORTED}:
+        return Outcome.SKIP  # skipped or declined: no requirement was verified
     if Outcome.WARN in outcomes:
         return Outcome.WARN
     return Outcome.PASS
@@ -85,7 +85,7 @@ def build_report(
     (case id -> the capabilities it needs) lets the notes name the `--capability` flags
     that would run an API whose cases were all skipped."""
     if strict:
-        cases = [strictly(c) for c in cases]
+        cases = [strictly(c, waived) for c in cases]
     counts = Counter(c.outcome.value for c in cases)
     req_results = tuple(requirement_results(cases, requirements))
     scoped = {
@@ -96,7 +96,7 @@ def build_report(
         info=info,
         cases=tuple(cases),
         requirements=req_results,
-        verdict=verdict(cases, info.complete, strict),
+        verdict=verdict(cases, info.complete),  # strictly() has judged the warnings already
         counts={o.value: counts.get(o.value, 0) for o in Outcome},
         profiles=judge_profiles(
             req_results,

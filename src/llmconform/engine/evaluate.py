@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -203,18 +204,20 @@ def _rate_limit_findings(
     return out
 
 
-def strictly(result: CaseResult) -> CaseResult:
-    """`result` as `--strict` judges it: every warning (a violated SHOULD, or a waived
-    failure) is a failure, so the case, its requirements and the run fail alike."""
-    if not any(f.outcome is Outcome.WARN for f in result.findings):
+def strictly(result: CaseResult, waived: AbstractSet[str] = frozenset()) -> CaseResult:
+    """`result` as `--strict` judges it: every warning is a failure, so the case, its
+    requirements and the run fail alike; except a waived requirement's finding, which a
+    waiver turned into a warning on purpose (dated and reasoned) and stays one."""
+    promote = [f.outcome is Outcome.WARN and f.requirement not in waived for f in result.findings]
+    if not any(promote):
         return result
     from dataclasses import replace
 
     findings = tuple(
-        replace(f, outcome=Outcome.FAIL) if f.outcome is Outcome.WARN else f
-        for f in result.findings
+        replace(f, outcome=Outcome.FAIL) if up else f
+        for f, up in zip(result.findings, promote, strict=True)
     )
-    outcome = Outcome.FAIL if result.outcome is Outcome.WARN else result.outcome
+    outcome = worst([result.outcome, *(f.outcome for f in findings)])
     return _replace(result, findings=findings, outcome=outcome)
 
 

@@ -87,7 +87,9 @@ def test_a_failure_anywhere_fails_the_requirement() -> None:
         ([Outcome.ERROR, Outcome.FAIL], True, Outcome.FAIL),  # a failure outranks an error
         ([Outcome.PASS], False, Outcome.ERROR),  # an incomplete run is not a pass
         ([Outcome.FAIL], False, Outcome.FAIL),
-        ([], True, Outcome.PASS),
+        ([], True, Outcome.SKIP),  # nothing tested is never a pass
+        ([Outcome.SKIP, Outcome.SKIP], True, Outcome.SKIP),
+        ([Outcome.UNSUPPORTED, Outcome.SKIP], True, Outcome.SKIP),
     ],
 )
 def test_verdict_order(outcomes: list[Outcome], complete: bool, expected: Outcome) -> None:
@@ -226,3 +228,13 @@ def test_a_scoped_profile_is_judged_on_its_own_apis_cases() -> None:
     assert verdicts["core"].verdict is ProfileVerdict.CERTIFIED
     assert verdicts["extra"].failing == ("A-1",)  # unscoped: every case counts
     assert by_id(list(report.requirements))["A-1"].outcome is Outcome.FAIL  # the table: all
+
+
+def test_strict_fails_a_should_warning_but_keeps_a_waived_finding_waived() -> None:
+    # B is a SHOULD: its warning fails the run under --strict. A waiver on a requirement is a
+    # dated, reasoned acceptance: the warning it leaves stays a warning under --strict too.
+    warned = case("c1", Outcome.WARN, ("B-1",), finding(B, Outcome.WARN))
+    assert build_report(info(), [warned], REQS, strict=True).verdict is Outcome.FAIL
+    waived = build_report(info(), [warned], REQS, strict=True, waived={"B-1"})
+    assert waived.verdict is Outcome.WARN
+    assert build_report(info(), [warned], REQS).verdict is Outcome.WARN
