@@ -17,7 +17,7 @@ from llmconform.reference.settings import Settings
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from reference.conftest import Caller, Kit
+    from unit.reference.conftest import Caller, Kit
 
 MODEL = "llmconform-reference"
 OK_MESSAGES = [{"role": "user", "content": "hi"}]

@@ -9,7 +9,7 @@ import pytest
 from llmconform.schema.validation import validate
 
 if TYPE_CHECKING:
-    from completions_embeddings.conftest import Ref
+    from unit.reference.completions_embeddings.conftest import Ref
 
 SCHEMA = "urn:llmconform:schema:openai/"
 

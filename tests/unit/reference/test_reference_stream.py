@@ -9,7 +9,7 @@ import pytest
 from llmconform.reference import create_app
 
 if TYPE_CHECKING:
-    from reference.conftest import Caller, Kit
+    from unit.reference.conftest import Caller, Kit
 
 
 def _stream(ref: Caller, kit: type[Kit], text: str, **body: Any) -> list[dict[str, Any]]:

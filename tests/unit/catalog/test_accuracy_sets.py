@@ -30,7 +30,7 @@ from llmconform.model import CheckRef
 from accuracy_scripted import INSTRUCTION_ANSWERS, WRONG_INSTRUCTION, instance
 from arithmetic_gen import generate, render
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "accuracy"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "accuracy"
 MINIMUM = {"arithmetic": 40, "sentiment": 40, "json_schema": 20, "tools": 20, "instructions": 30}
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from llmconform.cli.main import main
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cassettes"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cassettes"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((FIXTURES / "expected.yaml").read_text())
 KEYWORD = "chat.basic or stream.basic or stream.include_usage or error.missing_model"
 

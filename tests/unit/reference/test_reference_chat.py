@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from llmconform.reference import create_app
 
 if TYPE_CHECKING:
-    from reference.conftest import Caller, Kit
+    from unit.reference.conftest import Caller, Kit
 
 MODEL = "llmconform-reference"
 CHAT = "/v1/chat/completions"

@@ -14,7 +14,7 @@ from llmconform.reference import create_app, serve_in_thread
 
 if TYPE_CHECKING:
     from llmconform.reference import RunningServer
-    from reference.conftest import Kit
+    from unit.reference.conftest import Kit
 
 
 def _port(server: RunningServer) -> int:

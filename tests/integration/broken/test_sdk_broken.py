@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-import test_broken_servers
 from llmconform.model import Outcome, ProfileVerdict
 
 from anthropic_faults import broken
 from broken_servers import BrokenApp, Fault
+from chat_faults import CASES
 from responses_faults import FAULTS as RESPONSES_FAULTS
 from sdk_support import ALL_SDK_CASES, PROFILE, needs_sdks, run_sdk_profile
 from support import TEST_KEY
@@ -22,7 +22,7 @@ from tool_faults import FAULTS as TOOL_FAULTS
 
 pytestmark = needs_sdks
 
-CHAT_FAULTS = {c[0].name: c[0] for c in test_broken_servers.CASES}
+CHAT_FAULTS = {c[0].name: c[0] for c in CASES}
 FAULTS: dict[str, Fault] = {
     **CHAT_FAULTS,
     **TOOL_FAULTS,

@@ -13,7 +13,7 @@ from llmconform.reference.embeddings import DEFAULT_DIMENSIONS, embed
 from llmconform.schema.validation import validate
 
 if TYPE_CHECKING:
-    from completions_embeddings.conftest import Ref
+    from unit.reference.completions_embeddings.conftest import Ref
 
 SCHEMA = "urn:llmconform:schema:openai/embedding.list"
 

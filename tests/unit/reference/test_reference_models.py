@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from llmconform.reference import create_app
 
 if TYPE_CHECKING:
-    from reference.conftest import Caller, Kit
+    from unit.reference.conftest import Caller, Kit
 
 
 def test_list_models(ref: Caller, kit: type[Kit]) -> None:

@@ -1,17 +1,13 @@
-"""Each deliberately broken server is flagged by exactly the cases that test what it breaks."""
+"""The broken chat servers: each fault with the cases it must fail and those it must warn.
+
+Used by the chat broken-server test and by the SDK broken-server test."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import pytest
-
-from llmconform.engine.plan import CORE_CAPABILITIES
-from llmconform.model import Outcome
-
-from broken_servers import DONE, BrokenApp, Fault, invalid_utf8_comment
-from support import TEST_KEY, RunAgainst, outcomes
+from broken_servers import DONE, Fault, invalid_utf8_comment
 
 STREAM_ALL = {
     "stream.basic",
@@ -306,23 +302,3 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
         set(),
     ),
 ]
-
-
-@pytest.mark.parametrize(("fault", "failing", "warning"), CASES, ids=[c[0].name for c in CASES])
-def test_broken_server_is_flagged_by_exactly_the_expected_cases(
-    suite_run: RunAgainst, fault: Fault, failing: set[str], warning: set[str]
-) -> None:
-    # Only the chat core: the faults wrap every endpoint, and other APIs and optional
-    # features have their own broken-server tests.
-    report = suite_run(
-        BrokenApp(fault, TEST_KEY),
-        apis=frozenset({"openai"}),
-        capabilities=CORE_CAPABILITIES | {"auth", "n"},
-    )
-    assert outcomes(report, Outcome.ERROR) == set()
-    assert outcomes(report, Outcome.FAIL) == failing
-    assert outcomes(report, Outcome.WARN) == warning
-    assert report.verdict is (Outcome.FAIL if failing else Outcome.WARN)
-    for case in report.cases:
-        if case.case_id in failing:
-            assert any(f.outcome is Outcome.FAIL and f.message for f in case.findings)

@@ -11,7 +11,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 if TYPE_CHECKING:
     from llmconform.reference import RunningServer
-    from reference.conftest import Kit
+    from unit.reference.conftest import Kit
 
 MODEL = "llmconform-reference"
 
