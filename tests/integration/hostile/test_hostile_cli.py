@@ -102,6 +102,7 @@ def test_hostile_run_ends_cleanly_with_a_full_report(runs: dict[str, Run], behav
     run = runs[behaviour]
     assert run.code in (1, 3), run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr, (run.stdout + run.stderr)[-4000:]
+    assert (run.out / "report.json").is_file(), (run.stdout + run.stderr)[-4000:]
     report = json.loads((run.out / "report.json").read_text())
     assert validate(report, "urn:llmconform:schema:report/report.v1") == []
     outcomes = {c["case_id"]: c["outcome"] for c in report["cases"]}
