@@ -5,6 +5,7 @@ Exit codes: 0 verified, 1 a difference or a bad signature, 2 usage (missing or u
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -52,7 +53,10 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 def verify_command(
     report: Path, cassette: Path | None, public_key: Path | None, allow_filtered: bool
 ) -> None:
-    """Recompute every verdict of REPORT from its cassette and fail on any difference.
+    """Recompute REPORT from its cassette and fail on any difference, field by field.
+
+    What the exchanges cannot show (target, model, capabilities, options, times) is held to
+    what the run recorded in the cassette; a field recorded nowhere is refused.
 
     The report must also hold every case its recorded APIs, claimed profiles and -k filter
     select (those skipped for an undeclared capability included), and no other.
@@ -92,6 +96,7 @@ def verify_command(
         EDITION,
         cassette_sha256=cassettes.sha256_file(path),
         allow_filtered=allow_filtered,
+        document=json.loads(data),  # valid JSON: `loads` read it
     )
     if diffs:
         click.echo(f"NOT VERIFIED: {len(diffs)} difference(s) between the report and the evidence:")

@@ -1,47 +1,46 @@
-"""Recompute a run's verdicts from its cassette and compare them with its report (pure).
+"""Recompute a run's report from its cassette and compare it with the report (pure).
 
 Every difference is returned as one line a person can act on. An empty list means the
 report is exactly what the evidence and this edition's checks produce, over exactly the
 cases its recorded options select: a case left out of both the report and the cassette is a
 difference too, however consistent the rest looks.
+
+What is compared, and with what:
+- derived from the evidence (the cassette's exchanges, this edition's catalog and the run's
+  recorded options), field by field: every case (title, API, outcome, reason, findings,
+  requirements, exchange summaries, metrics), every requirement result (statement, level,
+  outcome, cases, findings), every profile with its tallies, the counts, the verdict and
+  the notes;
+- recorded by the run in the cassette's header: the whole `info` (see `evidence.header`),
+  and each case's `duration_ms` (`durations_ms`: a replay has no clock to measure it with).
+  A cassette too old to record durations gets only well-formed ones (finite, not negative)
+  accepted, and its report's `started_at`/`finished_at` only well-formed date-times;
+- anything else a report holds (a key llmconform does not write) cannot be verified and is
+  refused.
+The order of `cases` is the order the run judged them in, which nothing records; the
+requirement results list their cases in that same order, and are compared as listed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from llmconform.catalog.loader import Catalog
 from llmconform.engine.aggregate import build_report
-from llmconform.engine.evaluate import evaluate, strictly
+from llmconform.engine.evaluate import evaluate, skipped, strictly
 from llmconform.engine.plan import skip_reason
 from llmconform.engine.sdk_cases import absent_reason, sdk_of
 from llmconform.engine.select import FilterError, run_cases
 from llmconform.engine.waivers import apply_waivers, waived_requirements
 from llmconform.evidence.cassette import Cassette
-from llmconform.model import CaseResult, Finding, Outcome, RunReport
+from llmconform.evidence.compare import diff_json, well_formed_duration
+from llmconform.evidence.header import info_diffs
+from llmconform.model import CaseResult, Outcome, RunReport
+from llmconform.report.json_report import to_dict
 from llmconform.settings.run import read_options
-
-
-def _finding_key(f: Finding) -> tuple[str, str, str, str, str]:
-    return (f.requirement, f.check, f.outcome.value, f.path, f.message)
-
-
-def _compare_case(reported: CaseResult, recomputed: CaseResult) -> list[str]:
-    diffs: list[str] = []
-    if reported.outcome is not recomputed.outcome:
-        diffs.append(
-            f"case {reported.case_id}: report says {reported.outcome.value}, the "
-            f"evidence gives {recomputed.outcome.value}"
-        )
-    mine = sorted(_finding_key(f) for f in reported.findings)
-    theirs = sorted(_finding_key(f) for f in recomputed.findings)
-    if mine != theirs:
-        diffs.append(
-            f"case {reported.case_id}: findings differ from the evidence "
-            f"({len(mine)} reported, {len(theirs)} recomputed)"
-        )
-    return diffs
 
 
 def _selection_diffs(report: RunReport, catalog: Catalog) -> list[str]:
@@ -92,12 +91,20 @@ def verify_report(
     *,
     cassette_sha256: str | None = None,
     allow_filtered: bool = False,
+    document: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Differences between `report` and what `cassette` yields under this edition's checks,
     over the cases the report's options select. `allow_filtered` accepts a `-k` run as the
-    partial run it is; its cases are still checked against its filter."""
+    partial run it is; its cases are still checked against its filter. `document` (the
+    report's JSON as read) is held to the form llmconform writes, so nothing it holds
+    escapes the comparison."""
     info = report.info
     opts, diffs = read_options(info.options)  # an unknown key or a wrong type is a difference
+    if document is not None:
+        diffs += [
+            f"field {line.lstrip('.')} (llmconform does not write it: it cannot be verified)"
+            for line in diff_json("", document, to_dict(report))
+        ]
     if info.edition != edition:
         diffs.append(
             f"the report is for edition {info.edition}; this llmconform implements "
@@ -124,25 +131,75 @@ def verify_report(
     if not info.complete:
         diffs.append("the run is marked incomplete")
     # The cassette's header was written by the run itself: a report claiming other
-    # capabilities (to hide cases as 'skipped') or another model was edited afterwards.
-    recorded_caps = cassette.header.get("capabilities")
-    if recorded_caps is not None and sorted(recorded_caps) != sorted(info.capabilities):
-        diffs.append(
-            f"the report claims capabilities {sorted(info.capabilities)}, the cassette was "
-            f"recorded with {sorted(recorded_caps)}"
-        )
-    recorded_model = cassette.header.get("model")
-    if recorded_model is not None and recorded_model != info.model:
-        diffs.append(
-            f"the report names model {info.model!r}, the cassette was recorded with "
-            f"{recorded_model!r}"
-        )
+    # capabilities (to hide cases as 'skipped'), another model, target or options was
+    # edited afterwards.
+    diffs += info_diffs(info, cassette.header, cassette_sha256)
     if opts.get("catalog_digest") == digest:  # another catalog selects other cases: said above
         diffs += _selection_diffs(report, catalog)
 
-    settings = cassette.header.get("settings") or {}
+    recomputed, missing = _recompute_cases(report, cassette, catalog)
+    diffs += missing
+    # The run's waivers, as recorded, apply again (their expiry was judged at run time).
+    waivers, malformed = _waivers(opts.get("waivers") or [])
+    diffs += malformed
+    recorded_waivers = [w for w in waivers if w.get("status") != "expired"]
+    recomputed, _ = apply_waivers(recomputed, recorded_waivers, dt.date.min)
+    waived = waived_requirements(waivers)
+    if opts.get("strict"):  # as the run judged its cases
+        recomputed = [strictly(c, waived) for c in recomputed]
+
+    rebuilt = build_report(
+        info,
+        recomputed,
+        catalog.requirements,
+        strict=bool(opts.get("strict")),
+        profiles=list(opts.get("profiles") or []) or None,
+        waived=waived,
+        profile_apis=catalog.profile_apis,
+        case_requires={c.id: c.requires for c in catalog.cases.values()},
+    )
+    # Everything derived, field by field, in the JSON form the report was read from; `info`
+    # was held to the cassette's header above.
+    mine, theirs = to_dict(report), to_dict(rebuilt)
+    for key in ("verdict", "counts", "profiles", "cases", "requirements", "notes"):
+        diffs += diff_json(key, mine.get(key, []), theirs.get(key, []))
+    return diffs
+
+
+_WAIVER_KEYS = {"requirement", "reason", "expires", "status"}
+_WAIVER_STATUS = {"applied", "unused", "expired"}
+
+
+def _waivers(raw: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The report's waivers that have the form a run writes, and a line for each other."""
+    good: list[dict[str, Any]] = []
+    diffs: list[str] = []
+    for i, w in enumerate(raw):
+        ok = isinstance(w, dict) and set(w) == _WAIVER_KEYS and w["status"] in _WAIVER_STATUS
+        if ok:
+            try:
+                dt.date.fromisoformat(str(w["expires"]))
+            except ValueError:
+                ok = False
+        if ok:
+            good.append(w)
+        else:
+            diffs.append(f"info.options.waivers[{i}] is not a waiver as a run records it")
+    return good, diffs
+
+
+def _recompute_cases(
+    report: RunReport, cassette: Cassette, catalog: Catalog
+) -> tuple[list[CaseResult], list[str]]:
+    """Each reported case as the evidence gives it (in the report's order), and the
+    reported cases the evidence cannot give at all."""
+    info = report.info
+    header = cassette.header
+    settings = header.get("settings") or {}
     capabilities = set(info.capabilities)
-    sdks_missing = set(cassette.header.get("sdks_missing") or ())
+    sdks_missing = set(header.get("sdks_missing") or ())
+    durations = header.get("durations_ms")
+    diffs: list[str] = []
     recomputed: list[CaseResult] = []
     reported_ids = [c.case_id for c in report.cases]
     for extra in sorted(set(cassette.cases) - set(reported_ids)):
@@ -159,47 +216,22 @@ def verify_report(
             if reason is None and sdk is not None and sdk in sdks_missing:
                 reason = absent_reason(sdk)  # the recording run had no such SDK installed
             if reported.outcome is Outcome.SKIP and reason is not None:
-                recomputed.append(reported)  # skipped for an undeclared capability: no evidence
+                recomputed.append(skipped(case, reason))  # no evidence needed: not run
                 continue
             diffs.append(
                 f"case {case.id} ({reported.outcome.value}) has no evidence in the cassette"
             )
             continue
         result = evaluate(case, captures, catalog.requirements, info.model, settings)
-        recomputed.append(replace(result, duration_ms=reported.duration_ms))
-
-    # The run's waivers, as recorded, apply again (their expiry was judged at run time).
-    recorded_waivers = [w for w in opts.get("waivers") or [] if w.get("status") != "expired"]
-    recomputed, _ = apply_waivers(recomputed, recorded_waivers, dt.date.min)
-    if opts.get("strict"):  # as the run judged its cases
-        waived = waived_requirements(opts.get("waivers") or [])
-        recomputed = [strictly(c, waived) for c in recomputed]
-    by_id = {c.case_id: c for c in recomputed}
-    for reported in report.cases:
-        if reported.case_id in by_id:
-            diffs += _compare_case(reported, by_id[reported.case_id])
-
-    rebuilt = build_report(
-        info,
-        recomputed,
-        catalog.requirements,
-        strict=bool(opts.get("strict")),
-        profiles=list(opts.get("profiles") or []) or None,
-        waived=waived_requirements(opts.get("waivers") or []),
-        profile_apis=catalog.profile_apis,
-        case_requires={c.id: c.requires for c in catalog.cases.values()},
-    )
-    if rebuilt.verdict is not report.verdict:
-        diffs.append(
-            f"verdict: report says {report.verdict.value}, the evidence gives "
-            f"{rebuilt.verdict.value}"
-        )
-    mine = {p.name: p.verdict for p in report.profiles}
-    theirs = {p.name: p.verdict for p in rebuilt.profiles}
-    for name in sorted(set(mine) | set(theirs)):
-        if mine.get(name) != theirs.get(name):
-            diffs.append(
-                f"profile {name}: report says {mine.get(name)}, the evidence gives "
-                f"{theirs.get(name)}"
-            )
-    return diffs
+        # A replay has no clock to measure the case's span with: the run recorded it.
+        if isinstance(durations, dict):
+            duration = durations.get(case.id)
+            if not isinstance(duration, int | float) or isinstance(duration, bool):
+                diffs.append(f"case {case.id}: the cassette records no duration for it")
+                duration = reported.duration_ms
+        else:  # an older cassette: only a well-formed value is accepted
+            duration = reported.duration_ms
+            if not well_formed_duration(duration):
+                diffs.append(f"case {case.id}: duration_ms {duration!r} is not a duration")
+        recomputed.append(replace(result, duration_ms=float(duration)))
+    return recomputed, diffs

@@ -3,9 +3,11 @@ cassette of the failing property-based examples alone (replayable with `-k CASE`
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from llmconform import EDITION, __version__
 from llmconform.evidence import cassette
@@ -25,11 +27,15 @@ def record_cassette(
     model: str,
     redact_headers: frozenset[str] = frozenset(),
     apis: AbstractSet[str] = frozenset(),
+    stated: Mapping[str, Any] | None = None,
+    results: Sequence[CaseResult] = (),
 ) -> dict[str, str]:
     """Write every exchange of the run (redacted) to `path`; returns its name and hash.
-    `apis` (the families the run tested) lets a replay test the same ones."""
+    `apis` (the families the run tested) lets a replay test the same ones. `stated` (the
+    report's times, completeness and options) and the `results`' durations are what the
+    report will say that no exchange shows: recorded here, `verify` holds the report to them."""
     order = [cid for cid in plugin.catalog.cases if cid in plugin.captures]
-    header = {
+    header: dict[str, Any] = {
         "edition": EDITION,
         "llmconform_version": __version__,
         "catalog_digest": plugin.catalog.digest(),
@@ -39,6 +45,9 @@ def record_cassette(
         "settings": plugin.settings,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    header.update(stated or {})
+    if results:
+        header["durations_ms"] = {r.case_id: r.duration_ms for r in results}
     if apis:
         header["apis"] = sorted(apis)
     if plugin.missing_sdks:  # their cases were skipped, so the cassette has no exchange

@@ -133,32 +133,47 @@ def execute_run(request: RunSettings, target: OpenTarget, console: Console) -> R
     waiver_status: list[dict[str, Any]] = []
     if request.waivers:
         results, waiver_status = apply_waivers(results, request.waivers, datetime.now(UTC).date())
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def options_json(
+        cassette: dict[str, str] | None, examples: dict[str, str] | None
+    ) -> dict[str, Any]:
+        return dict(
+            request.options_json(
+                apis=sorted(apis),
+                catalog_digest=plugin.catalog.digest(),
+                transport=target.kind,
+                cassette=cassette,
+                failing_examples=examples,
+                waivers=waiver_status,
+            )
+        )
+
     evidence: dict[str, str] = {}
     failing_examples: dict[str, str] = {}
     if request.record is not None:
-        evidence = record_cassette(
-            request.record, plugin, target, model, request.redact_headers, apis
-        )
         examples = request.record.with_name("failing-examples.jsonl")
         failing_examples = record_failing_examples(examples, plugin, results, target)
+        # What the report will state that the exchanges cannot show, recorded with them so
+        # that `verify` can hold the report to it; the header cannot hold its own hash.
+        stated = {
+            "started_at": started,
+            "finished_at": finished,
+            "complete": complete,
+            "options": options_json({"path": request.record.name}, failing_examples or None),
+        }
+        evidence = record_cassette(
+            request.record, plugin, target, model, request.redact_headers, apis, stated, results
+        )
     info = RunInfo(
         llmconform_version=__version__,
         edition=EDITION,
         target=target.label,
         model=model,
         started_at=started,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        finished_at=finished,
         complete=complete,
-        options=dict(
-            request.options_json(
-                apis=sorted(apis),
-                catalog_digest=plugin.catalog.digest(),
-                transport=target.kind,
-                cassette=evidence or None,
-                failing_examples=failing_examples or None,
-                waivers=waiver_status,
-            )
-        ),
+        options=options_json(evidence or None, failing_examples or None),
         capabilities=tuple(sorted(plugin.capabilities)),
     )
     return build_report(
