@@ -105,7 +105,7 @@ def _pid_file(name: str) -> Path:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (a loopback URL we built)
+        with urllib.request.urlopen(url, timeout=2):  # a loopback URL built above
             return True
     except urllib.error.HTTPError:
         return True  # any HTTP answer: the server is up
