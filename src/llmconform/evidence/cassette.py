@@ -2,9 +2,10 @@
 
 Format: JSON Lines. The first line is a header (format, version, edition, catalog digest,
 target, model, run settings; what the run's report states that no exchange shows: its
-times, completeness, options and each case's duration, for `verify`); each further line is one case: its id and its exchanges, each
-with the request as planned (its JSON body in the key order it was sent in) and the response
-as captured (status, headers, body chunks in base64 with their time offsets from the send).
+times, completeness, options and each case's duration, for `verify`); each further line is one
+case: its id and its exchanges, each with the request as planned (its JSON body in the key
+order it was sent in) and the response as captured (status, headers, body chunks in base64
+with their time offsets from the send).
 Offsets, not absolute clocks, so a replay reproduces every timing-derived figure exactly.
 
 Secrets: requests are stored as planned, before the transport adds credentials, so no
