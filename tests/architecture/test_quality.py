@@ -1,4 +1,4 @@
-"""House rules as tests: ruff and `mypy --strict` are clean on src, tests and benchmarks."""
+"""House rules as tests: ruff and `mypy --strict` are clean on src, tests, benchmarks, interop."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _ruff() -> list[str]:
 
 
 def test_ruff_is_clean() -> None:
-    proc = _run(*_ruff(), "check", "src", "tests", "benchmarks")
+    proc = _run(*_ruff(), "check", "src", "tests", "benchmarks", "interop")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
