@@ -13,7 +13,9 @@ replay it and compare the findings with tests/fixtures/interop/<name>/expected.y
 server binds 127.0.0.1 only; keys are generated per server, kept in the state folder and
 given through the environment, never on a command line.
 
-State folder: $LLMCONFORM_INTEROP_DIR, default ~/.cache/llmconform-interop.
+State folder: $LLMCONFORM_INTEROP_DIR, default ~/.cache/llmconform-interop. Entries marked
+`external` (a compile or a model to set up) are only recorded; their key files are found
+under $TARGETS.
 """
 
 from __future__ import annotations
@@ -57,7 +59,13 @@ def _venv(name: str, spec: dict[str, Any]) -> Path:
     return state_dir() / "venvs" / str(spec.get("venv", name))
 
 
-def _key(name: str) -> str:
+def _targets() -> Path:
+    return Path(os.environ.get("TARGETS") or Path.home() / "llm-targets")
+
+
+def _key(name: str, spec: dict[str, Any] | None = None) -> str:
+    if spec is not None and spec.get("key_file"):
+        return Path(str(spec["key_file"]).format(targets=_targets())).read_text().strip()
     path = state_dir() / "keys" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,8 +90,17 @@ def _origin(spec: dict[str, Any]) -> str:
     return f"http://127.0.0.1:{spec['port']}"
 
 
+def _external(name: str, spec: dict[str, Any]) -> bool:
+    if spec.get("external"):
+        print(f"{name}: managed outside this script ({spec['package']}); start it by hand")
+        return True
+    return False
+
+
 def setup(name: str, spec: dict[str, Any]) -> None:
     """A venv of its own with the pinned package (skipped when already installed)."""
+    if _external(name, spec):
+        return
     venv = _venv(name, spec)
     if not (venv / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -115,6 +132,8 @@ def _answers(url: str) -> bool:
 
 def start(name: str, spec: dict[str, Any]) -> None:
     """Start on loopback in its own session, log to the state folder, wait until it answers."""
+    if _external(name, spec):
+        return
     ready = _origin(spec) + str(spec.get("ready", "/"))
     if _answers(ready):
         print(f"{name}: something already answers on port {spec['port']}; not started")
@@ -146,6 +165,8 @@ def start(name: str, spec: dict[str, Any]) -> None:
 
 def stop(name: str, spec: dict[str, Any]) -> None:
     """SIGTERM to the session started, SIGKILL after a grace period."""
+    if spec.get("external"):
+        return
     pid_file = _pid_file(name)
     if not pid_file.exists():
         return
@@ -171,8 +192,8 @@ def record(name: str, spec: dict[str, Any]) -> None:
     argv += [str(a) for a in spec.get("claims", [])] + ["--concurrency", "1", "-q"]
     env = dict(os.environ)
     env.pop("LLMCONFORM_API_KEY", None)
-    if spec.get("key"):
-        env["LLMCONFORM_API_KEY"] = _key(name)
+    if spec.get("key") or spec.get("key_file"):
+        env["LLMCONFORM_API_KEY"] = _key(name, spec)
     done = subprocess.run(argv, env=env, check=False)
     if done.returncode not in (0, 1):
         raise SystemExit(f"{name}: llmconform could not complete (exit {done.returncode})")
