@@ -7,6 +7,7 @@ here is the caller's setup, and a verdict of "NOT CONFORMANT" would blame the wr
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +117,16 @@ def test_a_correct_server_refusing_only_the_deliberate_cases_is_judged_normally(
     report = json.loads((tmp_path / "report.json").read_text())
     outcomes = {c["case_id"]: c["outcome"] for c in report["cases"]}
     assert outcomes["auth.invalid_key"] == "pass" and outcomes["error.unknown_model"] == "pass"
+
+
+def test_a_refused_connection_reads_the_same_with_or_without_a_model(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    lines = []
+    for model in (["--model", "m"], []):
+        result = invoke("--target", url, *model, "--out", str(tmp_path / str(len(model))))
+        assert result.exit_code == 3, result.output
+        lines.append(result.output.strip())
+    assert lines[0] == lines[1]
+    assert lines[0].startswith(f"error: cannot reach {url}: could not connect")
