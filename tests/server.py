@@ -7,9 +7,10 @@ blocks and written with `drain()`, so the server never holds more than one block
 producing as soon as the client stops reading.
 
 The behaviour is chosen per server (`HostileServer("reset")`) or per request path: a base URL
-from `server.base("gzip_bomb")` puts `/b/gzip_bomb/` in every path. `GET …/models` always gets
-a valid model list so that a CLI run's reachability check passes and the hostile behaviour
-hits the cases themselves.
+from `server.base("gzip_bomb")` puts `/b/gzip_bomb/` in every path. `GET …/models` gets a valid
+model list so that a CLI run's reachability check passes and the hostile behaviour hits the
+cases themselves; `server.base("gzip_bomb", models=True)` (`/m/…/`) sends it to the model
+lookup as well.
 
 Each connection serves one request and ends (`Connection: close`): a hostile answer must not
 leave the next exchange guessing where a message starts.
@@ -357,15 +358,19 @@ class HostileServer:
         """`http://host:port` (no trailing slash)."""
         return f"http://{self.host}:{self.port}"
 
-    def base(self, behaviour: str | None = None) -> str:
-        """A base URL ending in /v1 whose requests get `behaviour` (default: the server's)."""
-        return self.url + (f"/b/{behaviour}" if behaviour else "") + "/v1"
+    def base(self, behaviour: str | None = None, *, models: bool = False) -> str:
+        """A base URL ending in /v1 whose requests get `behaviour` (default: the server's);
+        with `models`, `GET …/models` gets it too (model discovery under attack)."""
+        prefix = "m" if models else "b"
+        return self.url + (f"/{prefix}/{behaviour}" if behaviour else "") + "/v1"
 
     def pick(self, method: str, path: str) -> Behaviour:
         """The behaviour for one request."""
+        parts = path.split("/")
+        if len(parts) > 2 and parts[1] == "m":
+            return BEHAVIOURS[parts[2]]
         if method == "GET" and path.rstrip("/").endswith("/models"):
             return b_models
-        parts = path.split("/")
         name = parts[2] if len(parts) > 2 and parts[1] == "b" else self.behaviour
         return BEHAVIOURS[name]
 

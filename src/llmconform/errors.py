@@ -18,6 +18,7 @@ __all__ = [
     "EvidenceError",
     "ExitCode",
     "LlmconformError",
+    "Misconfigured",
     "TargetFailure",
     "UsageError",
     "VerificationFailed",
@@ -45,6 +46,11 @@ class UsageError(LlmconformError, ValueError):
     """The caller asked for something malformed: a flag, an expression, a path, a name."""
 
     exit_code = ExitCode.USAGE
+
+
+class Misconfigured(UsageError):
+    """The target refused the run's own setup (its key, its model, its base URL) on ordinary
+    requests: the caller's mistake, not the server's failure, so the run stops unjudged."""
 
 
 class ConfigError(UsageError):

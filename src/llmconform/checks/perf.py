@@ -38,7 +38,10 @@ def _samples(ctx: CheckContext) -> tuple[list[StreamTiming], int, int]:
 def _gate(
     req: str, name: str, values: list[float], threshold: float | None, floor: float | None
 ) -> Iterator[Issue]:
-    if threshold is None:
+    if threshold is None:  # nothing to hold the samples to: undecided, never a pass
+        yield Issue(
+            req, f"{name} p99 gate inconclusive: no threshold set", kind=IssueKind.INCONCLUSIVE
+        )
         return
     summary = summarize(values)
     need = min_samples(99)
@@ -98,11 +101,13 @@ def latency(ctx: CheckContext) -> Iterator[Issue]:
     }
     yield from _gate("PERF-001", "TTFT", ttft, cfg.get("ttft_p99_ms"), cfg.get("floor_ttft_ms"))
     if timed and len(tpot) < len(timed):
+        # A note while enough samples remain for the gate; the gate itself says
+        # "inconclusive" when too few do, and that undecided finding decides PERF-002.
         yield Issue(
             "PERF-002",
             f"{len(timed) - len(tpot)} samples had no usable token count "
             "(usage.completion_tokens < 2 or missing), so TPOT is undefined for them",
-            kind=IssueKind.INFO,
+            kind=IssueKind.INFO if tpot else IssueKind.INCONCLUSIVE,
         )
     yield from _gate("PERF-002", "TPOT", tpot, cfg.get("tpot_p99_ms"), cfg.get("floor_tpot_ms"))
 

@@ -19,6 +19,22 @@ from llmconform.model import (
     worst,
 )
 
+# What an inconclusive finding (outcome `skip`: the evidence could not decide) overrides.
+_UNDECIDED_OVER = frozenset({Outcome.PASS, Outcome.UNSUPPORTED})
+
+
+def fold_requirement(outcomes: Sequence[Outcome], default: Outcome = Outcome.PASS) -> Outcome:
+    """One requirement's outcome from its findings (or its cases' outcomes for it).
+
+    The worst wins, except that an undecided finding (`skip`, e.g. "p99 gate inconclusive:
+    n=0") is never outweighed by a pass or a note: a requirement whose evidence was
+    insufficient somewhere is undecided, so a MUST stays uncertified. A warning, failure or
+    error still outranks it (those were decided, or broke)."""
+    found = worst(list(outcomes), default=default)
+    if Outcome.SKIP in outcomes and found in _UNDECIDED_OVER:
+        return Outcome.SKIP
+    return found
+
 
 def requirement_results(
     cases: Sequence[CaseResult], requirements: Mapping[str, Requirement]
@@ -44,8 +60,8 @@ def requirement_results(
             if case.outcome is Outcome.ERROR and not mine:
                 outcomes.append(Outcome.ERROR)
             else:
-                outcomes.append(worst([f.outcome for f in mine]))
-        outcome = worst(outcomes, default=Outcome.SKIP) if case_ids else Outcome.SKIP
+                outcomes.append(fold_requirement([f.outcome for f in mine]))
+        outcome = fold_requirement(outcomes, default=Outcome.SKIP) if case_ids else Outcome.SKIP
         out.append(RequirementResult(req, outcome, tuple(case_ids), nfind))
     return out
 

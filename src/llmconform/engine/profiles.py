@@ -2,7 +2,8 @@
 
 A profile is the set of requirements that name it. Its verdict:
 - not-certified: a MUST requirement failed (with `strict`, a SHOULD warning counts too);
-- inconclusive: nothing failed, but a MUST requirement was not tested or its case errored,
+- inconclusive: nothing failed, but a MUST requirement was not tested, undecided (an
+  inconclusive finding outweighs a pass: engine.aggregate.fold_requirement) or errored,
   or the run was incomplete — an incomplete run certifies nothing;
 - not-tested: no requirement of the profile was tested;
 - certified: every MUST requirement was tested and passed.
@@ -60,7 +61,9 @@ def judge_profile(
         verdict, reason = ProfileVerdict.NOT_TESTED, "no requirement of this profile was tested"
     elif untested_must:
         verdict = ProfileVerdict.INCONCLUSIVE
-        reason = f"MUST requirement(s) not tested or errored: {', '.join(untested_must[:5])}"
+        reason = (
+            f"MUST requirement(s) not tested, undecided or errored: {', '.join(untested_must[:5])}"
+        )
     elif not complete:
         verdict, reason = ProfileVerdict.INCONCLUSIVE, "the run did not complete"
     else:

@@ -24,9 +24,11 @@ from llmconform.checks import known_checks
 from llmconform.engine.evaluate import evaluate, skipped, strictly
 from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.plan import CORE_CAPABILITIES, skip_reason
+from llmconform.engine.preflight import Preflight
 from llmconform.engine.redaction import redact_result
 from llmconform.engine.sdk_cases import absent_reason, missing_sdk, sdk_of
 from llmconform.engine.select import group_name
+from llmconform.errors import Misconfigured
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette
 from llmconform.model import Capture, Case, CaseResult, Outcome, Request
@@ -85,6 +87,9 @@ class ConformanceRun:
         # (raising inside a pytest hook would be an internal error).
         self.probe = probe
         self.unreachable: TargetUnreachable | None = None
+        # The target refused the run's own key, model or URL (engine/preflight): kept for
+        # the runner to raise, like `unreachable`.
+        self.refused: Misconfigured | None = None
         self.progress = progress or Progress()
         self.catalog: Catalog = load_catalog(known_checks=known_checks())
         self.case_filter = case_filter
@@ -105,6 +110,7 @@ class ConformanceRun:
         self._early: set[str] = set()  # judged while other exchanges were still running
         self.missing_sdks: set[str] = set()  # SDKs whose cases were skipped: not installed
         self.cassette: Cassette | None = None
+        self._preflight: Preflight | None = None
         self._stack = ExitStack()
 
     # -- pytest hooks -------------------------------------------------------------------
@@ -144,7 +150,7 @@ class ConformanceRun:
             self.lazy = True
             return None
         self.exchange([c for c in cases if self.skip_reason(c) is None])
-        return True if self.unreachable else None  # True: no item runs
+        return True if self.unreachable or self.refused else None  # True: no item runs
 
     def exchange(self, runnable: list[Case]) -> None:
         """Execute the exchanges of these cases concurrently and keep their captures."""
@@ -191,11 +197,24 @@ class ConformanceRun:
         gc.freeze()
         probe = Request("GET", "/models") if self.probe else None
         self.probe = False  # once per run
+        watch = self._preflight or Preflight(
+            self.model,
+            bool(conn.api_key),
+            self.options.api_key_env,
+            conn.base_url,
+            expect_probe=probe is not None,
+        )
+        self._preflight = watch  # pytest-xdist workers exchange case by case: one watcher
         self.progress.start(len(work))
         try:
-            execute(work, conn, self.options.limits, self.options.concurrency, done, probe, idle)
+            execute(
+                work, conn, self.options.limits, self.options.concurrency, done, probe, idle, watch
+            )
         except TargetDown as exc:
             self.unreachable = TargetUnreachable(f"cannot reach {self.target.label}: {exc}")
+            return
+        except Misconfigured as exc:
+            self.refused = exc
             return
         except KeyboardInterrupt:
             self.interrupted = True
@@ -236,7 +255,15 @@ class ConformanceRun:
             return
         if not self.model:
             self.model = self.target.default_model or discover_model(
-                self.target.base_url, self.target.api_key, verify_tls=self.options.verify_tls
+                Connection(
+                    self.target.base_url,
+                    self.target.api_key,
+                    self.target.kind,
+                    self.options.verify_tls,
+                ),
+                self.options.limits,
+                self.target.label,
+                self.options.api_key_env,
             )
         declared = self.options.capabilities
         if declared is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from llmconform.engine.waivers import (
 )
 from llmconform.errors import ExitCode, UsageError
 from llmconform.model import CaseResult, RunInfo, RunReport
+from llmconform.model.work import Connection
 from llmconform.pytest.conformance_run import ConformanceRun
 from llmconform.report import write_reports
 from llmconform.run.evidence import record_cassette, record_failing_examples
@@ -87,22 +89,21 @@ def pytest_args(keyword: str | None) -> list[str]:
 def execute_run(request: RunSettings, target: OpenTarget, console: Console) -> RunReport:
     """Run the suite against an open target and return the report (no files written)."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    model = request.model or target.default_model
+    model = request.model or target.default_model or ""
     # With a given model the first exchanges go out at once, a probe beside them that stops
     # a run nothing answers; without one, discovering it reaches the target first anyway.
     probe = bool(model) and target.kind != "replay"
-    if target.kind == "replay":
-        model = model or ""
-    elif not model:
-        model = discover_model(
-            target.base_url,
-            target.api_key,
-            request.limits.idle_timeout_s,
-            verify_tls=request.verify_tls,
-        )
+    limits = request.limits
+    if target.kind != "replay" and not model:
+        t0 = time.monotonic()
+        conn = Connection(target.base_url, target.api_key, target.kind, request.verify_tls)
+        model = discover_model(conn, limits, target.label, request.api_key_env)
         model = redact(model, target.api_key)  # a hostile target could echo the key as an id
+        # The lookup spent part of the run's deadline: the exchanges get what is left.
+        spent = time.monotonic() - t0
+        limits = replace(limits, run_deadline_s=max(0.1, limits.run_deadline_s - spent))
     # The settings the run was asked for, with what opening the target decided.
-    options = replace(request, model=model, api_key=target.api_key)
+    options = replace(request, model=model, api_key=target.api_key, limits=limits)
     claimed = set(request.profiles)
     # A replay tests what its recording run tested (else only OpenAI, a URL's default).
     apis = request.apis or target.apis or select.default_apis(target.kind)
@@ -117,6 +118,8 @@ def execute_run(request: RunSettings, target: OpenTarget, console: Console) -> R
         status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
     if plugin.unreachable is not None:
         raise plugin.unreachable
+    if plugin.refused is not None:
+        raise plugin.refused
     complete = status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not (
         plugin.interrupted
     )

@@ -18,11 +18,12 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from llmconform.engine.redaction import redact
-from llmconform.errors import TargetFailure
+from llmconform.errors import Misconfigured, TargetFailure
 from llmconform.model import Capture, Request
 from llmconform.model.work import CaseWork, Connection, Limits, SendFn
 from llmconform.transport.body import Body, BodyDecodeError, decoder_for, read_body
@@ -38,6 +39,7 @@ __all__ = [
     "Limits",
     "SendFn",
     "execute",
+    "fetch",
     "is_deadline_error",
     "make_client",
     "run_cases",
@@ -180,6 +182,10 @@ class TargetDown(TargetFailure):
     """The reachability probe got no HTTP answer at all; the message says what happened."""
 
 
+# Reads each capture as it arrives; a line back means the run's setup was refused (stop).
+Watch = Callable[[Capture], str | None]
+
+
 async def run_cases(
     work: Sequence[CaseWork],
     conn: Connection,
@@ -188,8 +194,13 @@ async def run_cases(
     on_case_done: Callable[[str, list[Capture]], None] | None = None,
     probe: Request | None = None,
     idle: Callable[[], bool] | None = None,
+    watch: Watch | None = None,
 ) -> dict[str, list[Capture]]:
     """Execute every case's requests; returns captures by case id.
+
+    `watch`, when given, sees every capture (the probe's first) as it arrives; once it
+    returns a line, the cases are cancelled and `Misconfigured(line)` is raised: the target
+    refused the run's own key, model or URL, and the rest of the run would test nothing.
 
     `idle`, when given, is called whenever the run has been quiet for a moment (see
     engine/idle), one small item of work at a time, until it returns False.
@@ -203,8 +214,17 @@ async def run_cases(
     """
     results: dict[str, list[Capture]] = {}
     gate = asyncio.Semaphore(max(1, concurrency))
-    deadline = asyncio.get_running_loop().time() + limits.run_deadline_s
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limits.run_deadline_s
     quiet = Quiet()
+    refused: asyncio.Future[str] = loop.create_future()
+
+    def seen(capture: Capture) -> None:
+        if watch is not None and not refused.done():
+            line = watch(capture)
+            if line:
+                refused.set_result(line)
+
     async with make_client(conn, limits, concurrency) as client:
 
         async def one(item: CaseWork) -> None:
@@ -213,7 +233,7 @@ async def run_cases(
             try:
                 async with cutoff, gate:
                     quiet.mark()
-                    await _drive(item, client, conn, limits, state)
+                    await _drive(item, client, conn, limits, state, seen)
             except TimeoutError:
                 if not cutoff.expired():
                     raise
@@ -233,6 +253,13 @@ async def run_cases(
                 answer = await checked
                 if answer.status is None:
                     raise TargetDown(answer.error or "no answer")
+                seen(answer)
+            either: list[asyncio.Future[Any]] = [cases, refused]
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            if refused.done():
+                raise Misconfigured(
+                    redact(redact(refused.result(), conn.api_key), conn.restricted_key)
+                )
             await cases
         except BaseException:
             # Stopped (dead target, Ctrl-C, a bug): end every case before the client closes,
@@ -257,15 +284,18 @@ async def _drive(
     conn: Connection,
     limits: Limits,
     state: _CaseState,
+    seen: Callable[[Capture], None],
 ) -> None:
     flow = item.flow()
     try:
         if item.driver is not None:
-            state.captures.extend(await item.driver(_recorder(client, conn, limits, state), limits))
+            send_fn = _recorder(client, conn, limits, state, seen)
+            state.captures.extend(await item.driver(send_fn, limits))
             return
         state.pending = next(flow)
         while True:
             capture = await send(client, state.pending, conn, limits)
+            seen(capture)
             state.captures.append(capture)
             state.pending = None
             state.pending = flow.send(capture)
@@ -287,13 +317,18 @@ async def _drive(
 
 
 def _recorder(
-    client: httpx.AsyncClient, conn: Connection, limits: Limits, state: _CaseState
+    client: httpx.AsyncClient,
+    conn: Connection,
+    limits: Limits,
+    state: _CaseState,
+    seen: Callable[[Capture], None],
 ) -> SendFn:
     """`send` for a driver: every exchange is recorded as soon as it completes."""
 
     async def exchange(request: Request) -> Capture:
         state.pending = request
         capture = await send(client, request, conn, limits)
+        seen(capture)
         state.captures.append(capture)
         state.pending = None
         return capture
@@ -309,15 +344,38 @@ def execute(
     on_case_done: Callable[[str, list[Capture]], None] | None = None,
     probe: Request | None = None,
     idle: Callable[[], bool] | None = None,
+    watch: Watch | None = None,
 ) -> dict[str, list[Capture]]:
     """Synchronous entry point (runs its own event loop); see `run_cases`."""
     results: dict[str, list[Capture]] = {}
 
     async def main() -> None:
-        results.update(await run_cases(work, conn, limits, concurrency, on_case_done, probe, idle))
+        results.update(
+            await run_cases(work, conn, limits, concurrency, on_case_done, probe, idle, watch)
+        )
 
     # The captures are not the task's result on purpose: asyncio.run() may repr() its main
     # task at exit (Python 3.11 signal handling), and a task repr includes its result:
     # hundreds of MB of text for a capture holding a 32 MiB body.
     asyncio.run(main())
     return results
+
+
+def fetch(request: Request, conn: Connection, limits: Limits) -> Capture:
+    """One exchange on its own (model discovery, before a run), under every bound a run's
+    exchanges have: the body cap counted after bounded decompression, the connect, idle and
+    whole-exchange timeouts, and the run deadline (whichever ends first)."""
+    out: list[Capture] = []
+
+    async def main() -> None:
+        cutoff = asyncio.timeout(limits.run_deadline_s)
+        try:
+            async with cutoff, make_client(conn, limits, 1) as client:
+                out.append(await send(client, request, conn, limits))
+        except TimeoutError:
+            if not cutoff.expired():
+                raise
+            out.append(_deadline_capture(request, limits))
+
+    asyncio.run(main())
+    return out[0]

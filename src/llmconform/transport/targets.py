@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from llmconform.engine.plan import ALL_CAPABILITIES
-from llmconform.errors import TargetFailure, UsageError
+from llmconform.errors import Misconfigured, TargetFailure, UsageError
+from llmconform.model import Request
+from llmconform.model.work import Connection, Limits
 
 REFERENCE_MODEL = "llmconform-reference"
 
@@ -130,10 +133,27 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
             )
         yield OpenTarget(describe(spec), spec.rstrip("/"), api_key, "http")
     else:
+        guess = _with_scheme(spec)
+        hint = f"did you mean {guess}? " if guess else ""
         raise TargetError(
-            f"unknown target {spec!r}: use 'reference', an http(s):// base URL such as "
+            f"unknown target {spec!r}: {hint}use 'reference', an http(s):// base URL such as "
             "http://127.0.0.1:8000/v1, asgi:package.module:app, or replay:CASSETTE"
         )
+
+
+_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?(/\S*)?$")
+_LOCAL_HOSTS = ("localhost", "127.", "[::1]", "0.0.0.0")
+
+
+def _with_scheme(spec: str) -> str | None:
+    """`host:port/path` given without its scheme, as the URL it probably meant, else None."""
+    match = _HOST_PORT.match(spec.strip())
+    if match is None or "://" in spec or ("." not in spec and ":" not in spec):
+        return None
+    host = match.group("host")
+    scheme = "http" if host.startswith(_LOCAL_HOSTS) else "https"
+    url = describe(f"{scheme}://{spec.strip()}")  # no query or user-info in a message
+    return url if urlsplit(url).path.strip("/") else url.rstrip("/") + "/v1"
 
 
 @contextmanager
@@ -154,52 +174,47 @@ class TargetUnreachable(TargetFailure):
     """The target did not answer at all; nothing can be certified."""
 
 
+_LOOKUP_FAILED = "GET /models failed (pass --model NAME to skip the model lookup)"
+
+
 def discover_model(
-    base_url: str, api_key: str | None, timeout_s: float = 15.0, verify_tls: bool = True
+    conn: Connection, limits: Limits, label: str, key_env: str = "LLMCONFORM_API_KEY"
 ) -> str:
-    """The first model id `GET /models` lists (used when no --model is given)."""
-    import httpx
+    """The first model id `GET /models` lists (used when no --model is given).
 
-    from llmconform.transport.http_client import tls_verify
+    Sent through the executor like every exchange, so a target cannot stall it (whole
+    exchange timeout and run deadline) or flood it (body cap after bounded decompression)."""
+    from llmconform.engine.preflight import key_refused, listed_models, wrong_base_url
+    from llmconform.transport.executor import fetch, is_deadline_error
 
-    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
-    url = base_url.rstrip("/") + "/models"
-    try:
-        verify = tls_verify(verify_tls)
-        with httpx.Client(timeout=timeout_s, verify=verify, trust_env=False) as client:
-            response = client.get(url, headers=headers)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+    answer = fetch(Request("GET", "/models"), conn, limits)
+    status = answer.status
+    if status is None:
+        why = answer.error or "no answer"
+        if is_deadline_error(why):
+            why = f"no answer to GET /models within the {limits.run_deadline_s:g} s run deadline"
+        if why.startswith("could not connect"):
+            raise TargetUnreachable(f"cannot reach {label}: {why}")
+        raise TargetUnreachable(f"{label} accepted the connection but {_LOOKUP_FAILED}: {why}")
+    if answer.error or answer.truncated:
         raise TargetUnreachable(
-            f"cannot reach the target: {type(exc).__name__}: {_redact(str(exc), api_key)}; "
-            "is the server running and the --target URL right (it should end in /v1)?"
-        ) from None
-    except httpx.HTTPError as exc:
-        # Connected, but the answer broke off or never came: the target is up and broken.
-        raise TargetUnreachable(
-            f"the target accepted the connection but GET /models failed: {type(exc).__name__}: "
-            f"{_redact(str(exc), api_key)}; pass --model NAME to skip the model lookup"
-        ) from None
-    status = response.status_code
+            f"{label} accepted the connection but {_LOOKUP_FAILED}: {answer.error}"
+        )
+    if status in (401, 403):
+        raise Misconfigured(key_refused(status, bool(conn.api_key), key_env))
+    if status == 404:
+        raise Misconfigured(
+            wrong_base_url(conn.base_url, "GET /models") + " (or pass --model NAME)"
+        )
     if status != 200:
-        hint = " (the key was refused: set LLMCONFORM_API_KEY)" if status in (401, 403) else ""
         raise TargetError(
-            f"no --model given, and GET /models answered with status {status}{hint}, so no "
+            f"no --model given, and GET /models answered with status {status}, so no "
             "model could be chosen; pass --model NAME"
         )
-    try:
-        data = response.json()["data"]
-        model = data[0]["id"]
-    except (ValueError, KeyError, IndexError, TypeError):
+    ids = listed_models(answer)
+    if not ids:
         raise TargetError(
             "no --model given, and GET /models listed no model (expected "
             '{"data": [{"id": …}, …]}); pass --model NAME'
-        ) from None
-    if not isinstance(model, str):
-        raise TargetError("GET /models listed a model without a string id; pass --model NAME")
-    return model
-
-
-def _redact(text: str, secret: str | None) -> str:
-    from llmconform.engine.redaction import redact  # its JSON- and URL-encoded forms too
-
-    return redact(text, secret)
+        )
+    return ids[0]

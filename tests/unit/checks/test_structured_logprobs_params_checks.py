@@ -38,11 +38,23 @@ def test_json_object(content: str | None, ok: bool) -> None:
 
 
 def test_json_object_skips_truncated_and_notes_refusals() -> None:
+    # A truncated or refused choice is not judged; with nothing else, nothing was verified.
     cut = completion({"content": '{"a": '}, finish="length")
-    assert run("structured.json_object", capture(OBJECT_REQUEST, cut)) == []
+    [undecided] = run("structured.json_object", capture(OBJECT_REQUEST, cut))
+    assert undecided.kind == "inconclusive"
     refusal = completion({"content": None, "refusal": "I can't."})
-    [note] = run("structured.json_object", capture(OBJECT_REQUEST, refusal))
+    issues = run("structured.json_object", capture(OBJECT_REQUEST, refusal))
+    assert sorted(i.kind for i in issues) == ["inconclusive", "info"]
+    # Beside a judged choice, a refusal is only a note.
+    mixed = completion({"content": '{"a": 1}'}, {"content": None, "refusal": "I can't."})
+    [note] = run("structured.json_object", capture(OBJECT_REQUEST, mixed))
     assert note.kind == "info"
+
+
+def test_json_schema_with_every_choice_refused_is_inconclusive() -> None:
+    refusal = completion({"content": None, "refusal": "I can't."})
+    issues = run("structured.json_schema", capture(schema_request(), refusal))
+    assert "inconclusive" in [i.kind for i in issues]
 
 
 def test_json_schema_validates_content() -> None:

@@ -238,3 +238,29 @@ def test_strict_fails_a_should_warning_but_keeps_a_waived_finding_waived() -> No
     waived = build_report(info(), [warned], REQS, strict=True, waived={"B-1"})
     assert waived.verdict is Outcome.WARN
     assert build_report(info(), [warned], REQS).verdict is Outcome.WARN
+
+
+def test_an_inconclusive_finding_outweighs_a_pass_for_its_requirement() -> None:
+    # PERF-002's shape: a note (pass) beside "p99 gate inconclusive: n=0" (skip).
+    undecided = case(
+        "perf", Outcome.PASS, ("A-1",), finding(A, Outcome.PASS), finding(A, Outcome.SKIP)
+    )
+    out = by_id(requirement_results([undecided], REQS))
+    assert out["A-1"].outcome is Outcome.SKIP and out["A-1"].cases == ("perf",)
+    report = build_report(info(), [undecided, case("c", Outcome.PASS, ("C-1",))], REQS)
+    extra = {p.name: p for p in report.profiles}["extra"]
+    assert extra.verdict is ProfileVerdict.INCONCLUSIVE and "A-1" in extra.reason
+
+
+def test_an_inconclusive_case_outweighs_another_case_that_passed_the_requirement() -> None:
+    cases = [
+        case("c1", Outcome.PASS, ("A-1",)),
+        case("c2", Outcome.PASS, ("A-1",), finding(A, Outcome.SKIP)),
+    ]
+    assert by_id(requirement_results(cases, REQS))["A-1"].outcome is Outcome.SKIP
+
+
+@pytest.mark.parametrize("decided", [Outcome.WARN, Outcome.FAIL, Outcome.ERROR])
+def test_a_decided_problem_still_outweighs_an_inconclusive_finding(decided: Outcome) -> None:
+    cases = [case("c", decided, ("A-1",), finding(A, Outcome.SKIP), finding(A, decided))]
+    assert by_id(requirement_results(cases, REQS))["A-1"].outcome is decided

@@ -3,7 +3,8 @@
 Both judge `Exchange.completion`, so a stream is judged by the text its deltas fold into.
 A choice cut by the token limit (`finish_reason: "length"`) may legitimately hold truncated
 JSON and is skipped; a refusal (`message.refusal` set, no content) is a permitted answer for
-structured outputs and is only reported as information.
+structured outputs and is only reported as information. When every choice was skipped or
+refused, nothing was verified: the requirement is inconclusive, never a pass.
 """
 
 from __future__ import annotations
@@ -63,8 +64,16 @@ def _texts(ctx: CheckContext) -> Iterator[tuple[Any, str, int]]:
         yield content, where, ex.index
 
 
-def _refusals(ctx: CheckContext, requirement: str) -> Iterator[Issue]:
+def _refusals(ctx: CheckContext, requirement: str, judged: int) -> Iterator[Issue]:
     ex = ctx.primary
+    if not judged:
+        yield Issue(
+            requirement,
+            "no choice could be judged (each was cut by the token limit or refused): "
+            "the structured output is unverified",
+            exchange=ex.index,
+            kind=IssueKind.INCONCLUSIVE,
+        )
     for c in choices_of(ex.completion):
         msg = c.get("message")
         if isinstance(msg, dict) and msg.get("content") is None and msg.get("refusal"):
@@ -96,7 +105,9 @@ def _parse(content: Any, where: str, exchange: int, requirement: str) -> tuple[A
 @check("structured.json_object", "JSON-001")
 def json_object(ctx: CheckContext) -> Iterator[Issue]:
     """With `response_format: json_object`, each choice's content is a JSON object."""
+    judged = 0
     for content, where, exchange in _texts(ctx):
+        judged += 1
         value, issue = _parse(content, where, exchange, "JSON-001")
         if issue:
             yield issue
@@ -107,7 +118,7 @@ def json_object(ctx: CheckContext) -> Iterator[Issue]:
                 where,
                 exchange,
             )
-    yield from _refusals(ctx, "JSON-001")
+    yield from _refusals(ctx, "JSON-001", judged)
 
 
 def requested_schema(body: Any) -> Any:
@@ -123,7 +134,9 @@ def requested_schema(body: Any) -> Any:
 def json_schema(ctx: CheckContext) -> Iterator[Issue]:
     """With a strict `json_schema` response format, each choice's content validates."""
     schema = requested_schema(ctx.primary.request_json)
+    judged = 0
     for content, where, exchange in _texts(ctx):
+        judged += 1
         value, issue = _parse(content, where, exchange, "JSON-002")
         if issue:
             yield issue
@@ -132,4 +145,4 @@ def json_schema(ctx: CheckContext) -> Iterator[Issue]:
             yield Issue(
                 "JSON-002", f"content violates the requested schema: {message}", where, exchange
             )
-    yield from _refusals(ctx, "JSON-002")
+    yield from _refusals(ctx, "JSON-002", judged)
