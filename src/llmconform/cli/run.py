@@ -146,7 +146,8 @@ def run_command(
         fresh_out=out is None,
         record=out_dir / "cassette.jsonl" if record else None,
         redact_headers=frozenset(redact_headers),
-        formats=formats or ("json", "junit"),
+        # report.json is what `report`, `verify` and `sign` read: always written; --format adds.
+        formats=tuple(dict.fromkeys(("json", *formats))) if formats else ("json", "junit"),
         keyword=keyword,
         # Declared capabilities add to the core set every chat server is expected to have.
         capabilities=CORE_CAPABILITIES | frozenset(capabilities) if capabilities else None,

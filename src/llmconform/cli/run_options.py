@@ -9,7 +9,7 @@ what the command does with the values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from llmconform.settings.config_file import (
     config_key,
     find_config,
     load_config,
+    split_list,
 )
 from llmconform.settings.run import DEFAULT_LATENCY_PRESET, DEFAULTS
 
@@ -108,6 +109,14 @@ class _SourcedOption(click.Option):
         if source is ParameterSource.ENVIRONMENT:
             return super().get_error_hint(ctx)  # the flag and its variable
         return click.Parameter.get_error_hint(self, ctx)  # the flag alone
+
+    def value_from_envvar(self, ctx: click.Context) -> str | Sequence[str] | None:
+        """A repeatable option's variable lists its values separated by commas or spaces
+        (click alone splits on whitespace only)."""
+        if not self.multiple:
+            return super().value_from_envvar(ctx)
+        raw = self.resolve_envvar_value(ctx)
+        return None if raw is None else split_list(raw)
 
 
 def _option(*decls: str, **attrs: Any) -> _Decorator:
@@ -195,7 +204,8 @@ _OPTIONS: tuple[_Decorator, ...] = (
         "formats",
         multiple=True,
         type=click.Choice(report.FORMATS),
-        help="Report formats to write (repeatable) [default: json and junit].",
+        help="Another report format to write (repeatable); report.json is always written "
+        "[default: json and junit].",
     ),
     _option(
         "-k",

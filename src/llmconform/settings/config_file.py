@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,15 @@ def check_waiver_requirements(
             f"{source}: waivers[{i}]: unknown requirement {rid!r}; {hint} "
             "(`llmconform list --requirements` lists them)"
         )
+
+
+def split_list(text: str) -> list[str]:
+    """The items of a list-valued environment variable: separated by commas, spaces or both.
+
+    `LLMCONFORM_PROFILES=chat-core,chat-streaming` and `... chat-core chat-streaming` mean the
+    same; split on spaces only, the first read as one unknown profile name.
+    """
+    return [item for item in re.split(r"[\s,]+", text) if item]
 
 
 def config_key(param: str) -> str | None:
