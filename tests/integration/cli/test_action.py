@@ -77,7 +77,7 @@ def test_action_args_are_split_as_a_shell_splits_them(tmp_path: Path) -> None:
 
 def test_action_args_are_never_evaluated(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    summary, output = run_action(
+    _, output = run_action(
         tmp_path,
         LLMCONFORM_TARGET="reference",
         LLMCONFORM_ACTION_ARGS=f'-k "$(touch {marker})" `touch {marker}`',
