@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+import pytest
 
 from click.testing import CliRunner, Result
 
@@ -56,3 +59,35 @@ def test_list_variables_accept_commas_and_spaces(tmp_path: Path) -> None:
         assert result.exit_code == 0, (value, result.output)
         assert "unknown profile" not in result.output
         assert '"chat-streaming"' in result.output and '"chat-core"' in result.output
+
+
+def test_an_asgi_module_in_the_current_folder_imports_without_pythonpath(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "cwd_served_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "server.py").write_text(
+        "from llmconform.reference.app import create_app\napp = create_app()\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    # As under the `llmconform` script: neither '' nor the current folder is on sys.path.
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    try:
+        result = invoke(
+            "run", "--target", "asgi:cwd_served_pkg.server:app", *QUICK, "--out", "reports"
+        )
+    finally:
+        for name in [m for m in sys.modules if m.startswith("cwd_served_pkg")]:
+            del sys.modules[name]
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / "report.json").is_file()
+
+
+def test_an_asgi_module_that_cannot_be_imported_says_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "--target", "asgi:no_such_pkg_here.server:app", "--out", "r")
+    assert result.exit_code == 2
+    assert "current folder" in result.output and str(tmp_path) in result.output
