@@ -32,12 +32,12 @@ from llmconform.engine.budget import BudgetError, plan_run
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
 from llmconform.engine.select import FilterError, keyword_matcher
 from llmconform.engine.waivers import load_baseline
-from llmconform.errors import UsageError
+from llmconform.errors import ConfigError, UsageError
 from llmconform.metrics.latency import PRESETS
 from llmconform.model import Limits
 from llmconform.run.runner import known_profiles, run_suite
 from llmconform.settings import RunSettings
-from llmconform.settings.config_file import DEFAULT_NAME, STARTER
+from llmconform.settings.config_file import DEFAULT_NAME, STARTER, check_baseline_cases
 from llmconform.transport.targets import TargetError, TargetUnreachable
 
 
@@ -118,9 +118,10 @@ def run_command(
             known_failures = frozenset(
                 load_baseline(baseline.read_text(encoding="utf-8"), str(baseline))
             )
+            check_baseline_cases(known_failures, packaged_catalog().cases, str(baseline))
         except UnicodeDecodeError:
             fail(f"--baseline {baseline}: not UTF-8 text; save it as UTF-8", EXIT_USAGE)
-        except ValueError as exc:
+        except (ValueError, ConfigError) as exc:
             fail(str(exc), EXIT_USAGE)
         except OSError as exc:
             fail(f"--baseline {baseline}: cannot read it: {exc.strerror or exc}", EXIT_USAGE)

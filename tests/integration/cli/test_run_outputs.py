@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from click.testing import CliRunner, Result
 
 from llmconform.cli.main import main
