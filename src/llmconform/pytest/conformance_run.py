@@ -117,16 +117,19 @@ class ConformanceRun:
     def pytest_collection_modifyitems(
         self, session: pytest.Session, items: list[pytest.Item]
     ) -> None:
-        """Append one item per case (before -k/-m deselection runs)."""
-        groups: dict[str, CaseGroup] = {}
+        """Append one item per case (before -k/-m deselection runs).
+
+        Collected through the session like any collector's items, so that pytest's own
+        hooks see them (the header's "collected N items" counts them)."""
+        by_file: dict[str, list[Case]] = {}
         for case in self.catalog.cases.values():
             if self.case_filter and not self.case_filter(case):
                 continue
-            group = groups.get(case.source)
-            if group is None:
-                group = CaseGroup.from_parent(session, name=group_name(case))
-                groups[case.source] = group
-            items.append(CaseItem.from_parent(group, name=case.id, case=case, run=self))
+            by_file.setdefault(case.source, []).append(case)
+        for cases in by_file.values():
+            name = group_name(cases[0])
+            group = CaseGroup.from_parent(session, name=name, nodeid=name, cases=cases, run=self)
+            items.extend(session.genitems(group))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
