@@ -18,6 +18,7 @@ from click.core import ParameterSource
 
 from llmconform import report
 from llmconform.cli.common import EXIT_USAGE, fail, packaged_catalog
+from llmconform.cli.completion import complete_capabilities, complete_cases, complete_profiles
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES
 from llmconform.errors import ConfigError
 from llmconform.metrics.latency import PRESETS
@@ -212,6 +213,7 @@ _OPTIONS: tuple[_Decorator, ...] = (
         "--filter",
         "keyword",
         default=None,
+        shell_complete=complete_cases,
         help="Select cases by pytest -k expression over case ids, e.g. 'stream and not n2'.",
     ),
     _option(
@@ -219,6 +221,7 @@ _OPTIONS: tuple[_Decorator, ...] = (
         "capabilities",
         multiple=True,
         metavar="NAME",
+        shell_complete=complete_capabilities,
         help="Declare a capability of the target (repeatable): "
         f"{', '.join(sorted(ALL_CAPABILITIES))}.",
     ),
@@ -235,6 +238,7 @@ _OPTIONS: tuple[_Decorator, ...] = (
         "profiles",
         multiple=True,
         metavar="NAME",
+        shell_complete=complete_profiles,
         help="Claim a profile (repeatable): run its cases and certify it. Default: all.",
     ),
     _option("--strict", is_flag=True, help="SHOULD warnings also fail certification."),
