@@ -25,6 +25,7 @@ from llmconform.cli.common import (
     PipeConsole,
     fail,
     packaged_catalog,
+    plain_output,
 )
 from llmconform.cli.plan import show_plan, target_kind
 from llmconform.cli.run_options import WAIVERS_KEY, bind_env, run_options
@@ -76,6 +77,9 @@ def run_command(
     baseline: Path | None,
     write_baseline: Path | None,
     accuracy_thresholds: tuple[str, ...],
+    exitfirst: bool,
+    max_failures: int | None,
+    no_color: bool,
     dry_run: bool,
 ) -> None:
     """Run the conformance suite against a target and write reports.
@@ -87,6 +91,10 @@ def run_command(
       llmconform run --target https://api.example.com/v1 --api-key-env EXAMPLE_KEY \\
           --capability n --concurrency 2
     """
+    if no_color:
+        plain_output()
+    if exitfirst and max_failures not in (None, 1):
+        fail(f"-x/--exitfirst is --max-failures 1; it cannot go with --max-failures {max_failures}")
     unknown = sorted(set(capabilities) - ALL_CAPABILITIES)
     if unknown:
         fail(
@@ -170,6 +178,7 @@ def run_command(
         quiet=quiet,
         json_out=json_out,
         accuracy_thresholds=thresholds,
+        max_failures=1 if exitfirst else max_failures or 0,
     )
     if dry_run:
         _dry_run(request, model)
@@ -182,7 +191,12 @@ def run_command(
         except FilterError as exc:
             fail(f"{exc}; use case ids joined with and/or/not, e.g. 'stream and not n_choices'")
     try:
-        code = run_suite(request, PipeConsole(stderr=json_out))
+        console = (
+            PipeConsole(stderr=json_out, color_system=None)
+            if no_color
+            else PipeConsole(stderr=json_out)
+        )
+        code = run_suite(request, console)
     except (TargetError, UsageError) as exc:
         fail(str(exc), EXIT_USAGE)
     except TargetUnreachable as exc:

@@ -115,7 +115,8 @@ class _SourcedOption(click.Option):
         """A repeatable option's variable lists its values separated by commas or spaces
         (click alone splits on whitespace only)."""
         if not self.multiple:
-            return super().value_from_envvar(ctx)
+            value: str | Sequence[str] | None = super().value_from_envvar(ctx)
+            return value
         raw = self.resolve_envvar_value(ctx)
         return None if raw is None else split_list(raw)
 
@@ -314,6 +315,21 @@ _OPTIONS: tuple[_Decorator, ...] = (
         metavar="SET=X",
         help="Override an accuracy set's threshold, e.g. arithmetic=0.9 (repeatable).",
     ),
+    _option(
+        "-x",
+        "--exitfirst",
+        is_flag=True,
+        help="Stop sending new cases after the first failing case (as --max-failures 1).",
+    ),
+    _option(
+        "--max-failures",
+        type=click.IntRange(1, 1_000_000),
+        default=None,
+        metavar="N",
+        help="Stop sending new cases after N failing cases: a quick red signal. Cases in "
+        "flight finish; the rest are reported as not sent, and the run exits 1.",
+    ),
+    _option("--no-color", is_flag=True, help="Plain text output: no colours or styles."),
     _option(
         "--dry-run",
         is_flag=True,

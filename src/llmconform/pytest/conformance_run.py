@@ -43,6 +43,8 @@ from llmconform.transport.floor import measure_floor_ms
 from llmconform.transport.targets import OpenTarget, TargetUnreachable, discover_model, open_target
 
 PLUGIN_NAME = "llmconform-run"
+# The reason of a case never sent because the run stopped early (--max-failures).
+STOPPED_EARLY = "not sent: the run stopped early after {n} failing case(s) (--max-failures {n})"
 REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile; see engine/expand)
 
 
@@ -103,6 +105,8 @@ class ConformanceRun:
         self._floor_measured = False
         self._finished: deque[str] = deque()  # exchanged, not judged yet
         self._early: set[str] = set()  # judged while other exchanges were still running
+        self.failures = 0  # failing cases judged so far (for --max-failures)
+        self.stopped_early = False  # cases were left unsent once max_failures had failed
         self.missing_sdks: set[str] = set()  # SDKs whose cases were skipped: not installed
         self.cassette: Cassette | None = None
         self._stack = ExitStack()
@@ -179,7 +183,16 @@ class ConformanceRun:
             else:
                 self.captures[case_id] = captures
                 self._finished.append(case_id)
+                if limit:  # judged now: the count decides whether the next case is sent
+                    self._judge_one()
             self.progress.advance(case_id)
+
+        limit = self.options.max_failures
+
+        def stop() -> bool:
+            if limit and self.failures >= limit:
+                self.stopped_early = True
+            return self.stopped_early
 
         # Finished cases are judged while the loop waits on the target (engine/idle), so
         # that little judging is left once the last answer is in. Not when latency is
@@ -196,7 +209,9 @@ class ConformanceRun:
         self.probe = False  # once per run
         self.progress.start(len(work))
         try:
-            execute(work, conn, self.options.limits, self.options.concurrency, done, probe, idle)
+            execute(
+                work, conn, self.options.limits, self.options.concurrency, done, probe, idle, stop
+            )
         except TargetDown as exc:
             self.unreachable = TargetUnreachable(f"cannot reach {self.target.label}: {exc}")
             return
@@ -293,7 +308,10 @@ class ConformanceRun:
         if case.id in self._early:
             return self.results[case.id]
         captures = self.captures.get(case.id)
-        if captures is None:
+        if captures is None and self.stopped_early:
+            n = self.options.max_failures
+            result = skipped(case, STOPPED_EARLY.format(n=n))
+        elif captures is None:
             why = (
                 "the cassette holds no exchange for this case"
                 if self.cassette is not None
@@ -315,5 +333,7 @@ class ConformanceRun:
         # Excerpts and messages quote the target, which may echo the key back.
         key = self.target.api_key if self.target else self.options.api_key
         result = redact_result(redact_result(result, key), self.restricted_key)
+        if result.outcome is Outcome.FAIL:
+            self.failures += 1
         self.results[case.id] = result
         return result

@@ -188,8 +188,12 @@ async def run_cases(
     on_case_done: Callable[[str, list[Capture]], None] | None = None,
     probe: Request | None = None,
     idle: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> dict[str, list[Capture]]:
     """Execute every case's requests; returns captures by case id.
+
+    `stop`, when given, is asked before each case is sent: once it says True, the cases
+    not yet started are left out (no captures), those in flight finish.
 
     `idle`, when given, is called whenever the run has been quiet for a moment (see
     engine/idle), one small item of work at a time, until it returns False.
@@ -212,6 +216,8 @@ async def run_cases(
             cutoff = asyncio.timeout_at(deadline)
             try:
                 async with cutoff, gate:
+                    if stop is not None and stop():
+                        return  # never sent: the caller asked to stop (--max-failures)
                     quiet.mark()
                     await _drive(item, client, conn, limits, state)
             except TimeoutError:
@@ -309,12 +315,15 @@ def execute(
     on_case_done: Callable[[str, list[Capture]], None] | None = None,
     probe: Request | None = None,
     idle: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> dict[str, list[Capture]]:
     """Synchronous entry point (runs its own event loop); see `run_cases`."""
     results: dict[str, list[Capture]] = {}
 
     async def main() -> None:
-        results.update(await run_cases(work, conn, limits, concurrency, on_case_done, probe, idle))
+        results.update(
+            await run_cases(work, conn, limits, concurrency, on_case_done, probe, idle, stop)
+        )
 
     # The captures are not the task's result on purpose: asyncio.run() may repr() its main
     # task at exit (Python 3.11 signal handling), and a task repr includes its result:
