@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from llmconform.catalog.loader import Catalog
 from llmconform.engine.aggregate import build_report
-from llmconform.engine.evaluate import evaluate, strictly
+from llmconform.engine.evaluate import evaluate, stopped_early_reason, strictly
 from llmconform.engine.plan import skip_reason
 from llmconform.engine.sdk_cases import absent_reason, sdk_of
 from llmconform.engine.select import FilterError, run_cases
@@ -143,6 +143,8 @@ def verify_report(
     settings = cassette.header.get("settings") or {}
     capabilities = set(info.capabilities)
     sdks_missing = set(cassette.header.get("sdks_missing") or ())
+    stopped = cassette.header.get("stopped_early")  # --max-failures N stopped the run
+    stopped = stopped if isinstance(stopped, int) and not isinstance(stopped, bool) else 0
     recomputed: list[CaseResult] = []
     reported_ids = [c.case_id for c in report.cases]
     for extra in sorted(set(cassette.cases) - set(reported_ids)):
@@ -158,6 +160,8 @@ def verify_report(
             sdk = sdk_of(case)
             if reason is None and sdk is not None and sdk in sdks_missing:
                 reason = absent_reason(sdk)  # the recording run had no such SDK installed
+            if reason is None and stopped > 0:
+                reason = stopped_early_reason(stopped)  # never sent: the run had stopped
             if reported.outcome is Outcome.SKIP and reason is not None:
                 recomputed.append(reported)  # skipped for an undeclared capability: no evidence
                 continue
@@ -168,6 +172,12 @@ def verify_report(
         result = evaluate(case, captures, catalog.requirements, info.model, settings)
         recomputed.append(replace(result, duration_ms=reported.duration_ms))
 
+    failing = (Outcome.FAIL, Outcome.WARN) if opts.get("strict") else (Outcome.FAIL,)
+    if stopped > 0 and sum(r.outcome in failing for r in recomputed) < stopped:
+        diffs.append(
+            f"the cassette says the run stopped after {stopped} failing case(s); "
+            "its evidence holds fewer"
+        )
     # The run's waivers, as recorded, apply again (their expiry was judged at run time).
     recorded_waivers = [w for w in opts.get("waivers") or [] if w.get("status") != "expired"]
     recomputed, _ = apply_waivers(recomputed, recorded_waivers, dt.date.min)

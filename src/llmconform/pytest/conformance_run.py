@@ -21,7 +21,7 @@ import pytest
 from llmconform.catalog.loader import Catalog, load_catalog
 from llmconform.catalog.steps import Variables
 from llmconform.checks import known_checks
-from llmconform.engine.evaluate import evaluate, skipped, strictly
+from llmconform.engine.evaluate import evaluate, skipped, stopped_early_reason, strictly
 from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.plan import CORE_CAPABILITIES, skip_reason
 from llmconform.engine.redaction import redact_result
@@ -43,8 +43,6 @@ from llmconform.transport.floor import measure_floor_ms
 from llmconform.transport.targets import OpenTarget, TargetUnreachable, discover_model, open_target
 
 PLUGIN_NAME = "llmconform-run"
-# The reason of a case never sent because the run stopped early (--max-failures).
-STOPPED_EARLY = "not sent: the run stopped early after {n} failing case(s) (--max-failures {n})"
 REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile; see engine/expand)
 
 
@@ -309,8 +307,7 @@ class ConformanceRun:
             return self.results[case.id]
         captures = self.captures.get(case.id)
         if captures is None and self.stopped_early:
-            n = self.options.max_failures
-            result = skipped(case, STOPPED_EARLY.format(n=n))
+            result = skipped(case, stopped_early_reason(self.options.max_failures))
         elif captures is None:
             why = (
                 "the cassette holds no exchange for this case"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from llmconform import EDITION, __version__
 from llmconform.evidence import cassette
@@ -29,7 +30,7 @@ def record_cassette(
     """Write every exchange of the run (redacted) to `path`; returns its name and hash.
     `apis` (the families the run tested) lets a replay test the same ones."""
     order = [cid for cid in plugin.catalog.cases if cid in plugin.captures]
-    header = {
+    header: dict[str, Any] = {
         "edition": EDITION,
         "llmconform_version": __version__,
         "catalog_digest": plugin.catalog.digest(),
@@ -43,6 +44,8 @@ def record_cassette(
         header["apis"] = sorted(apis)
     if plugin.missing_sdks:  # their cases were skipped, so the cassette has no exchange
         header["sdks_missing"] = sorted(plugin.missing_sdks)
+    if plugin.stopped_early:  # cases left unsent after --max-failures N: no exchange either
+        header["stopped_early"] = plugin.options.max_failures
     secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
     cases = {cid: plugin.captures[cid] for cid in order}
     digest = cassette.write(

@@ -14,9 +14,9 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 
+from llmconform.engine.evaluate import STOPPED_EARLY_PREFIX
 from llmconform.errors import UsageError
 from llmconform.model import Outcome, RunReport
-from llmconform.pytest.conformance_run import STOPPED_EARLY
 from llmconform.report import dumps, render_terminal, summary_line, verdict_label
 from llmconform.settings import RunSettings
 
@@ -52,7 +52,7 @@ def tell(
         console.print(f"baseline: exit code {code} (the report itself is unchanged)")
     if not report.info.complete:
         console.print("[yellow]The run was interrupted: the report is partial.[/]")
-    unsent = sum(1 for c in report.cases if c.reason.startswith(STOPPED_EARLY.split("{", 1)[0]))
+    unsent = sum(1 for c in report.cases if c.reason.startswith(STOPPED_EARLY_PREFIX))
     if request.max_failures and unsent:
         console.print(
             f"[yellow]Stopped early after {request.max_failures} failing case(s) "

@@ -32,6 +32,9 @@ def test_exitfirst_stops_sending_after_the_first_failing_case(tmp_path: Path) ->
     assert all(c["outcome"] == "skip" for c in unsent)
     assert len([c for c in outcomes(tmp_path / "all") if c["outcome"] == "fail"]) > 1
     assert "Stopped early after 1 failing case" in first.output
+    # The unsent cases have no evidence, and the cassette says why: the run still verifies.
+    verified = invoke("verify", str(tmp_path / "x" / "report.json"), "--allow-filtered")
+    assert verified.exit_code == 0, verified.output
 
 
 def test_max_failures_n_lets_n_cases_fail(tmp_path: Path) -> None:
