@@ -306,8 +306,11 @@ class ConformanceRun:
         if case.id in self._early:
             return self.results[case.id]
         captures = self.captures.get(case.id)
-        if captures is None and self.stopped_early:
-            result = skipped(case, stopped_early_reason(self.options.max_failures))
+        # A replay of such a run has no exchange for them either (its cassette says so).
+        replayed = self.cassette.header.get("stopped_early") if self.cassette else None
+        if captures is None and (self.stopped_early or isinstance(replayed, int)):
+            limit = replayed if isinstance(replayed, int) else self.options.max_failures
+            result = skipped(case, stopped_early_reason(limit))
         elif captures is None:
             why = (
                 "the cassette holds no exchange for this case"

@@ -35,6 +35,13 @@ def test_exitfirst_stops_sending_after_the_first_failing_case(tmp_path: Path) ->
     # The unsent cases have no evidence, and the cassette says why: the run still verifies.
     verified = invoke("verify", str(tmp_path / "x" / "report.json"), "--allow-filtered")
     assert verified.exit_code == 0, verified.output
+    # Replayed, the unsent cases are again not sent rather than errors.
+    replay = f"replay:{tmp_path / 'x' / 'cassette.jsonl'}"
+    again = invoke("run", "--target", replay, "-k", "stream", "--out", str(tmp_path / "r"))
+    assert again.exit_code == 1, again.output
+    assert {c["case_id"]: c["outcome"] for c in outcomes(tmp_path / "r")} == {
+        c["case_id"]: c["outcome"] for c in cases
+    }
 
 
 def test_max_failures_n_lets_n_cases_fail(tmp_path: Path) -> None:
