@@ -10,13 +10,26 @@ summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
 output="${GITHUB_OUTPUT:-/dev/null}"
 [ -n "${LLMCONFORM_MODEL:-}" ] || unset LLMCONFORM_MODEL
 [ -n "${LLMCONFORM_API_KEY:-}" ] || unset LLMCONFORM_API_KEY
-# Word-splitting of the extra arguments is intended (they are flags), globbing is not.
-set -f
-# shellcheck disable=SC2086
-llmconform run --out "$out" --format json --format junit --format markdown --format html \
-  --format badge --format shields ${LLMCONFORM_ACTION_ARGS:-}
-code=$?
-set +f
+# The extra arguments are split as a shell would split them (quotes, backslashes), by Python's
+# shlex reading the variable itself: nothing in them is ever evaluated as shell code.
+py="$(command -v python || command -v python3)"
+args=()
+argfile="$(mktemp)"
+if "$py" -c 'import os, shlex, sys
+try:
+    args = shlex.split(os.environ.get("LLMCONFORM_ACTION_ARGS", ""))
+except ValueError as exc:
+    sys.exit(f"error: the action input args cannot be split ({exc}): check its quotes")
+sys.stdout.write("".join(arg + "\0" for arg in args))' > "$argfile"; then
+  while IFS= read -r -d '' arg; do args+=("$arg"); done < "$argfile"
+  rm -f "$argfile"
+  llmconform run --out "$out" --format json --format junit --format markdown --format html \
+    --format badge --format shields ${args[@]+"${args[@]}"}
+  code=$?
+else
+  rm -f "$argfile"
+  code=2
+fi
 if [ -f "$out/report.md" ]; then
   cat "$out/report.md" >> "$summary"
 else

@@ -39,6 +39,12 @@ class PipeConsole(Console):
         raise BrokenPipeError
 
 
+def plain_output() -> None:
+    """`--no-color`: error lines without colour or style (as NO_COLOR=1 does for rich)."""
+    global err_console
+    err_console = Console(stderr=True, color_system=None)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """One clear line on stderr, then exit with `code` (default: a usage error)."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)

@@ -1,6 +1,7 @@
 """`llmconform verify`, `sign` and `keygen`: checking a run's evidence (file I/O edge).
 
-Exit codes: 0 verified, 1 a difference or a bad signature, 2 usage (missing or unreadable file).
+Exit codes: 0 verified, 1 a difference or a bad signature, 2 usage (missing or unreadable file,
+or a file that is not an llmconform report).
 """
 
 from __future__ import annotations
@@ -79,7 +80,12 @@ def verify_command(
     try:
         parsed = loads(data)
     except ReportFormatError as exc:
-        fail(f"{report.name} is not a valid llmconform report: {exc}", ExitCode.FAILURES)
+        # The wrong file (junit.xml, a cassette) is a usage error, not a conformance failure.
+        fail(
+            f"{report.name} is not a valid llmconform report: {exc}; "
+            "pass the report.json a run wrote",
+            ExitCode.USAGE,
+        )
     named = (parsed.info.options.get("cassette") or {}).get("path")
     path = cassette or (report.parent / named if named else None)
     if path is None or not path.is_file():

@@ -15,6 +15,7 @@ from llmconform.cli.common import (
     fail,
     packaged_catalog,
 )
+from llmconform.cli.completion import complete_ids
 from llmconform.model import Case
 
 __all__ = ["cases_for", "explain_command"]
@@ -90,7 +91,7 @@ def _explain_case(case_id: str, catalog: Catalog, out: Console) -> None:
 
 
 @click.command("explain", short_help="Explain what a requirement or a case checks.")
-@click.argument("ident", metavar="ID")
+@click.argument("ident", metavar="ID", shell_complete=complete_ids)
 def explain_command(ident: str) -> None:
     """Explain a requirement (e.g. STREAM-003) or a case (e.g. stream.basic).
 

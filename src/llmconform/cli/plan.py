@@ -17,6 +17,7 @@ from llmconform.cli.common import (
     fail,
     packaged_catalog,
 )
+from llmconform.cli.completion import complete_capabilities, complete_cases, complete_profiles
 from llmconform.engine import budget as budgets
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
 from llmconform.engine.select import known_profiles
@@ -127,9 +128,25 @@ def show_plan(
 @click.option(
     "--api", "apis", multiple=True, type=click.Choice([*API_FAMILIES, "all"]), help="As for `run`."
 )
-@click.option("--profile", "profiles", multiple=True, metavar="NAME", help="As for `run`.")
-@click.option("--capability", "capabilities", multiple=True, metavar="NAME", help="As for `run`.")
-@click.option("-k", "--filter", "keyword", default=None, help="As for `run`.")
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    metavar="NAME",
+    help="As for `run`.",
+    shell_complete=complete_profiles,
+)
+@click.option(
+    "--capability",
+    "capabilities",
+    multiple=True,
+    metavar="NAME",
+    help="As for `run`.",
+    shell_complete=complete_capabilities,
+)
+@click.option(
+    "-k", "--filter", "keyword", default=None, help="As for `run`.", shell_complete=complete_cases
+)
 @click.option(
     "--requests",
     "n_requests",

@@ -25,6 +25,7 @@ from llmconform.cli.common import (
     PipeConsole,
     fail,
     packaged_catalog,
+    plain_output,
 )
 from llmconform.cli.plan import show_plan, target_kind
 from llmconform.cli.run_options import WAIVERS_KEY, bind_env, run_options
@@ -32,12 +33,12 @@ from llmconform.engine.budget import BudgetError, plan_run
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES, CORE_CAPABILITIES
 from llmconform.engine.select import FilterError, keyword_matcher
 from llmconform.engine.waivers import load_baseline
-from llmconform.errors import UsageError
+from llmconform.errors import ConfigError, UsageError
 from llmconform.metrics.latency import PRESETS
 from llmconform.model import Limits
 from llmconform.run.runner import known_profiles, run_suite
 from llmconform.settings import RunSettings
-from llmconform.settings.config_file import DEFAULT_NAME, STARTER
+from llmconform.settings.config_file import DEFAULT_NAME, STARTER, check_baseline_cases
 from llmconform.transport.targets import TargetError, TargetUnreachable
 
 
@@ -76,6 +77,9 @@ def run_command(
     baseline: Path | None,
     write_baseline: Path | None,
     accuracy_thresholds: tuple[str, ...],
+    exitfirst: bool,
+    max_failures: int | None,
+    no_color: bool,
     dry_run: bool,
 ) -> None:
     """Run the conformance suite against a target and write reports.
@@ -87,6 +91,10 @@ def run_command(
       llmconform run --target https://api.example.com/v1 --api-key-env EXAMPLE_KEY \\
           --capability n --concurrency 2
     """
+    if no_color:
+        plain_output()
+    if exitfirst and max_failures not in (None, 1):
+        fail(f"-x/--exitfirst is --max-failures 1; it cannot go with --max-failures {max_failures}")
     unknown = sorted(set(capabilities) - ALL_CAPABILITIES)
     if unknown:
         fail(
@@ -118,9 +126,10 @@ def run_command(
             known_failures = frozenset(
                 load_baseline(baseline.read_text(encoding="utf-8"), str(baseline))
             )
+            check_baseline_cases(known_failures, packaged_catalog().cases, str(baseline))
         except UnicodeDecodeError:
             fail(f"--baseline {baseline}: not UTF-8 text; save it as UTF-8", EXIT_USAGE)
-        except ValueError as exc:
+        except (ValueError, ConfigError) as exc:
             fail(str(exc), EXIT_USAGE)
         except OSError as exc:
             fail(f"--baseline {baseline}: cannot read it: {exc.strerror or exc}", EXIT_USAGE)
@@ -146,7 +155,8 @@ def run_command(
         fresh_out=out is None,
         record=out_dir / "cassette.jsonl" if record else None,
         redact_headers=frozenset(redact_headers),
-        formats=formats or ("json", "junit"),
+        # report.json is what `report`, `verify` and `sign` read: always written; --format adds.
+        formats=tuple(dict.fromkeys(("json", *formats))) if formats else ("json", "junit"),
         keyword=keyword,
         # Declared capabilities add to the core set every chat server is expected to have.
         capabilities=CORE_CAPABILITIES | frozenset(capabilities) if capabilities else None,
@@ -168,6 +178,7 @@ def run_command(
         quiet=quiet,
         json_out=json_out,
         accuracy_thresholds=thresholds,
+        max_failures=1 if exitfirst else max_failures or 0,
     )
     if dry_run:
         _dry_run(request, model)
@@ -180,7 +191,12 @@ def run_command(
         except FilterError as exc:
             fail(f"{exc}; use case ids joined with and/or/not, e.g. 'stream and not n_choices'")
     try:
-        code = run_suite(request, PipeConsole(stderr=json_out))
+        console = (
+            PipeConsole(stderr=json_out, color_system=None)
+            if no_color
+            else PipeConsole(stderr=json_out)
+        )
+        code = run_suite(request, console)
     except (TargetError, UsageError) as exc:
         fail(str(exc), EXIT_USAGE)
     except TargetUnreachable as exc:

@@ -9,7 +9,7 @@ what the command does with the values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from click.core import ParameterSource
 
 from llmconform import report
 from llmconform.cli.common import EXIT_USAGE, fail, packaged_catalog
+from llmconform.cli.completion import complete_capabilities, complete_cases, complete_profiles
 from llmconform.engine.plan import ALL_CAPABILITIES, API_FAMILIES
 from llmconform.errors import ConfigError
 from llmconform.metrics.latency import PRESETS
@@ -27,6 +28,7 @@ from llmconform.settings.config_file import (
     config_key,
     find_config,
     load_config,
+    split_list,
 )
 from llmconform.settings.run import DEFAULT_LATENCY_PRESET, DEFAULTS
 
@@ -108,6 +110,15 @@ class _SourcedOption(click.Option):
         if source is ParameterSource.ENVIRONMENT:
             return super().get_error_hint(ctx)  # the flag and its variable
         return click.Parameter.get_error_hint(self, ctx)  # the flag alone
+
+    def value_from_envvar(self, ctx: click.Context) -> str | Sequence[str] | None:
+        """A repeatable option's variable lists its values separated by commas or spaces
+        (click alone splits on whitespace only)."""
+        if not self.multiple:
+            value: str | Sequence[str] | None = super().value_from_envvar(ctx)
+            return value
+        raw = self.resolve_envvar_value(ctx)
+        return None if raw is None else split_list(raw)
 
 
 def _option(*decls: str, **attrs: Any) -> _Decorator:
@@ -195,13 +206,15 @@ _OPTIONS: tuple[_Decorator, ...] = (
         "formats",
         multiple=True,
         type=click.Choice(report.FORMATS),
-        help="Report formats to write (repeatable) [default: json and junit].",
+        help="Another report format to write (repeatable); report.json is always written "
+        "[default: json and junit].",
     ),
     _option(
         "-k",
         "--filter",
         "keyword",
         default=None,
+        shell_complete=complete_cases,
         help="Select cases by pytest -k expression over case ids, e.g. 'stream and not n2'.",
     ),
     _option(
@@ -209,6 +222,7 @@ _OPTIONS: tuple[_Decorator, ...] = (
         "capabilities",
         multiple=True,
         metavar="NAME",
+        shell_complete=complete_capabilities,
         help="Declare a capability of the target (repeatable): "
         f"{', '.join(sorted(ALL_CAPABILITIES))}.",
     ),
@@ -225,6 +239,7 @@ _OPTIONS: tuple[_Decorator, ...] = (
         "profiles",
         multiple=True,
         metavar="NAME",
+        shell_complete=complete_profiles,
         help="Claim a profile (repeatable): run its cases and certify it. Default: all.",
     ),
     _option("--strict", is_flag=True, help="SHOULD warnings also fail certification."),
@@ -300,6 +315,21 @@ _OPTIONS: tuple[_Decorator, ...] = (
         metavar="SET=X",
         help="Override an accuracy set's threshold, e.g. arithmetic=0.9 (repeatable).",
     ),
+    _option(
+        "-x",
+        "--exitfirst",
+        is_flag=True,
+        help="Stop sending new cases after the first failing case (as --max-failures 1).",
+    ),
+    _option(
+        "--max-failures",
+        type=click.IntRange(1, 1_000_000),
+        default=None,
+        metavar="N",
+        help="Stop sending new cases after N failing cases: a quick red signal. Cases in "
+        "flight finish; the rest are reported as not sent, and the run exits 1.",
+    ),
+    _option("--no-color", is_flag=True, help="Plain text output: no colours or styles."),
     _option(
         "--dry-run",
         is_flag=True,

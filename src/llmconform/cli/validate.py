@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from llmconform.checks.anthropic.core import ERROR_TYPES
 from llmconform.checks.context import parse_json_body
@@ -241,9 +242,34 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
+def _complete_kinds(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    return [CompletionItem(name) for name in kinds() if name.startswith(incomplete)]
+
+
+class _KindOption(click.Option):
+    """`--as`, whose help lists the kinds (read from the packaged schemas when shown)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        """The option's help with every kind it accepts."""
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        return record[0], f"{record[1]} One of: {', '.join(kinds())}."
+
+
 @click.command("validate", short_help="Check a saved response body or event stream offline.")
 @click.argument("file", metavar="FILE")
-@click.option("--as", "kind_name", required=True, metavar="KIND", help="What FILE holds.")
+@click.option(
+    "--as",
+    "kind_name",
+    cls=_KindOption,
+    required=True,
+    metavar="KIND",
+    help="What FILE holds.",
+    shell_complete=_complete_kinds,
+)
 @click.option(
     "--request",
     "request_file",

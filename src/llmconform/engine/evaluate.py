@@ -221,6 +221,16 @@ def strictly(result: CaseResult, waived: AbstractSet[str] = frozenset()) -> Case
     return _replace(result, findings=findings, outcome=outcome)
 
 
+# The reason of a case never sent because the run stopped early (`--max-failures N`).
+STOPPED_EARLY_PREFIX = "not sent: the run stopped early"
+
+
+def stopped_early_reason(max_failures: int) -> str:
+    """Why a case was not sent: `max_failures` cases had failed already."""
+    n = max_failures
+    return f"{STOPPED_EARLY_PREFIX} after {n} failing case(s) (--max-failures {n})"
+
+
 def skipped(case: Case, reason: str, outcome: Outcome = Outcome.SKIP) -> CaseResult:
     """The result of a case that did not run."""
     return CaseResult(case.id, case.title, case.api, outcome, reason=reason)

@@ -94,4 +94,7 @@ def missing_sdk(case: Case) -> str | None:
 
 def absent_reason(sdk: str) -> str:
     """Why an SDK case did not run when its SDK is missing."""
-    return f"the {sdk} Python SDK is not installed; `pip install {sdk}` to run the SDK cases"
+    return (
+        f"the {sdk} Python SDK is not installed, so its SDK compatibility cases were not "
+        'tested; `pip install "llmconform[sdk]"` adds the SDKs'
+    )

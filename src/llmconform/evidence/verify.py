@@ -30,7 +30,7 @@ from typing import Any
 
 from llmconform.catalog.loader import Catalog
 from llmconform.engine.aggregate import build_report
-from llmconform.engine.evaluate import evaluate, skipped, strictly
+from llmconform.engine.evaluate import evaluate, skipped, stopped_early_reason, strictly
 from llmconform.engine.plan import skip_reason
 from llmconform.engine.sdk_cases import absent_reason, sdk_of
 from llmconform.engine.select import FilterError, run_cases
@@ -139,6 +139,13 @@ def verify_report(
 
     recomputed, missing = _recompute_cases(report, cassette, catalog)
     diffs += missing
+    stopped = stopped_early(cassette)
+    failing = (Outcome.FAIL, Outcome.WARN) if opts.get("strict") else (Outcome.FAIL,)
+    if stopped > 0 and sum(r.outcome in failing for r in recomputed) < stopped:
+        diffs.append(
+            f"the cassette says the run stopped after {stopped} failing case(s); "
+            "its evidence holds fewer"
+        )
     # The run's waivers, as recorded, apply again (their expiry was judged at run time).
     waivers, malformed = _waivers(opts.get("waivers") or [])
     diffs += malformed
@@ -164,6 +171,12 @@ def verify_report(
     for key in ("verdict", "counts", "profiles", "cases", "requirements", "notes"):
         diffs += diff_json(key, mine.get(key, []), theirs.get(key, []))
     return diffs
+
+
+def stopped_early(cassette: Cassette) -> int:
+    """After how many failing cases the recording run stopped sending (--max-failures), or 0."""
+    stopped = cassette.header.get("stopped_early")
+    return stopped if isinstance(stopped, int) and not isinstance(stopped, bool) else 0
 
 
 _WAIVER_KEYS = {"requirement", "reason", "expires", "status"}
@@ -199,6 +212,7 @@ def _recompute_cases(
     capabilities = set(info.capabilities)
     sdks_missing = set(header.get("sdks_missing") or ())
     durations = header.get("durations_ms")
+    stopped = stopped_early(cassette)
     diffs: list[str] = []
     recomputed: list[CaseResult] = []
     reported_ids = [c.case_id for c in report.cases]
@@ -215,6 +229,8 @@ def _recompute_cases(
             sdk = sdk_of(case)
             if reason is None and sdk is not None and sdk in sdks_missing:
                 reason = absent_reason(sdk)  # the recording run had no such SDK installed
+            if reason is None and stopped > 0:
+                reason = stopped_early_reason(stopped)  # never sent: the run had stopped
             if reported.outcome is Outcome.SKIP and reason is not None:
                 recomputed.append(skipped(case, reason))  # no evidence needed: not run
                 continue

@@ -21,7 +21,7 @@ import pytest
 from llmconform.catalog.loader import Catalog, load_catalog
 from llmconform.catalog.steps import Variables
 from llmconform.checks import known_checks
-from llmconform.engine.evaluate import evaluate, skipped, strictly
+from llmconform.engine.evaluate import evaluate, skipped, stopped_early_reason, strictly
 from llmconform.engine.expand import ExpandOptions, expand, split_sample_id
 from llmconform.engine.plan import CORE_CAPABILITIES, skip_reason
 from llmconform.engine.preflight import Preflight
@@ -108,6 +108,8 @@ class ConformanceRun:
         self._floor_measured = False
         self._finished: deque[str] = deque()  # exchanged, not judged yet
         self._early: set[str] = set()  # judged while other exchanges were still running
+        self.failures = 0  # failing cases judged so far (for --max-failures)
+        self.stopped_early = False  # cases were left unsent once max_failures had failed
         self.missing_sdks: set[str] = set()  # SDKs whose cases were skipped: not installed
         self.cassette: Cassette | None = None
         self._preflight: Preflight | None = None
@@ -123,16 +125,19 @@ class ConformanceRun:
     def pytest_collection_modifyitems(
         self, session: pytest.Session, items: list[pytest.Item]
     ) -> None:
-        """Append one item per case (before -k/-m deselection runs)."""
-        groups: dict[str, CaseGroup] = {}
+        """Append one item per case (before -k/-m deselection runs).
+
+        Collected through the session like any collector's items, so that pytest's own
+        hooks see them (the header's "collected N items" counts them)."""
+        by_file: dict[str, list[Case]] = {}
         for case in self.catalog.cases.values():
             if self.case_filter and not self.case_filter(case):
                 continue
-            group = groups.get(case.source)
-            if group is None:
-                group = CaseGroup.from_parent(session, name=group_name(case))
-                groups[case.source] = group
-            items.append(CaseItem.from_parent(group, name=case.id, case=case, run=self))
+            by_file.setdefault(case.source, []).append(case)
+        for cases in by_file.values():
+            name = group_name(cases[0])
+            group = CaseGroup.from_parent(session, name=name, nodeid=name, cases=cases, run=self)
+            items.extend(session.genitems(group))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -182,7 +187,16 @@ class ConformanceRun:
             else:
                 self.captures[case_id] = captures
                 self._finished.append(case_id)
+                if limit:  # judged now: the count decides whether the next case is sent
+                    self._judge_one()
             self.progress.advance(case_id)
+
+        limit = self.options.max_failures
+
+        def stop() -> bool:
+            if limit and self.failures >= limit:
+                self.stopped_early = True
+            return self.stopped_early
 
         # Finished cases are judged while the loop waits on the target (engine/idle), so
         # that little judging is left once the last answer is in. Not when latency is
@@ -208,7 +222,15 @@ class ConformanceRun:
         self.progress.start(len(work))
         try:
             execute(
-                work, conn, self.options.limits, self.options.concurrency, done, probe, idle, watch
+                work,
+                conn,
+                self.options.limits,
+                self.options.concurrency,
+                done,
+                probe,
+                idle,
+                watch,
+                stop,
             )
         except TargetDown as exc:
             self.unreachable = TargetUnreachable(f"cannot reach {self.target.label}: {exc}")
@@ -317,7 +339,12 @@ class ConformanceRun:
         if case.id in self._early:
             return self.results[case.id]
         captures = self.captures.get(case.id)
-        if captures is None:
+        # A replay of such a run has no exchange for them either (its cassette says so).
+        replayed = self.cassette.header.get("stopped_early") if self.cassette else None
+        if captures is None and (self.stopped_early or isinstance(replayed, int)):
+            limit = replayed if isinstance(replayed, int) else self.options.max_failures
+            result = skipped(case, stopped_early_reason(limit))
+        elif captures is None:
             why = (
                 "the cassette holds no exchange for this case"
                 if self.cassette is not None
@@ -339,5 +366,7 @@ class ConformanceRun:
         # Excerpts and messages quote the target, which may echo the key back.
         key = self.target.api_key if self.target else self.options.api_key
         result = redact_result(redact_result(result, key), self.restricted_key)
+        if result.outcome is Outcome.FAIL:
+            self.failures += 1
         self.results[case.id] = result
         return result

@@ -7,6 +7,7 @@ pass/warn → passed, fail → failed, error → error (raised in setup), skip/u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -74,17 +75,7 @@ class CaseItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The findings, one per line, instead of a traceback."""
         if isinstance(excinfo.value, CaseFailed):
-            result: CaseResult = excinfo.value.args[0]
-            lines = [f"{self.case.id}: {result.outcome.value}"]
-            if result.reason:
-                lines.append(f"  {result.reason}")
-            lines += [
-                f"  [{f.requirement} {f.level}] {f.check}: {f.message}"
-                + (f" (at {f.path})" if f.path else "")
-                for f in result.findings
-                if f.outcome is not Outcome.PASS
-            ]
-            return "\n".join(lines)
+            return failure_text(excinfo.value.args[0])
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[str, int | None, str]:
@@ -93,8 +84,41 @@ class CaseItem(pytest.Item):
 
 
 class CaseGroup(pytest.Collector):
-    """The cases of one conformance file (a parent node, so node ids read file::case)."""
+    """The cases of one conformance file (a parent node, so node ids read file::case).
+
+    Created with its node id set to its name (`llmconform/openai/chat.yaml`): under the
+    session it would otherwise read `::llmconform/…`, which pytest prints as a stray `.`
+    location and in every node id.
+    """
+
+    def __init__(self, *, cases: Sequence[Case] = (), run: ConformanceRun, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cases = tuple(cases)
+        self.run = run
 
     def collect(self) -> list[pytest.Item | pytest.Collector]:
-        """Items are created by the plugin; nothing to collect from disk."""
-        return []
+        """One item per case of this file that the run selected (nothing is read from disk)."""
+        return [CaseItem.from_parent(self, name=c.id, case=c, run=self.run) for c in self.cases]
+
+
+def failure_text(result: CaseResult) -> str:
+    """A failed case for pytest: its first line (what `-rf`/`-rA` show in the short
+    summary) names the first failing requirement and its message; the rest lists every
+    finding that did not pass."""
+    bad = [f for f in result.findings if f.outcome is not Outcome.PASS]
+    first = [f for f in bad if f.outcome is result.outcome] or bad
+    if first:
+        head = f"{first[0].requirement} ({first[0].level}) {first[0].message}"
+        if len(bad) > 1:
+            head += f" (+{len(bad) - 1} more)"
+    else:
+        head = f"{result.outcome.value}: {result.reason or 'no finding recorded'}"
+    lines = [head]
+    if result.reason and first:
+        lines.append(f"  {result.reason}")
+    lines += [
+        f"  [{f.requirement} {f.level}] {f.check}: {f.outcome.value}: {f.message}"
+        + (f" (at {f.path})" if f.path else "")
+        for f in bad
+    ]
+    return "\n".join(lines)

@@ -52,6 +52,8 @@ def record_cassette(
         header["apis"] = sorted(apis)
     if plugin.missing_sdks:  # their cases were skipped, so the cassette has no exchange
         header["sdks_missing"] = sorted(plugin.missing_sdks)
+    if plugin.stopped_early:  # cases left unsent after --max-failures N: no exchange either
+        header["stopped_early"] = plugin.options.max_failures
     secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
     cases = {cid: plugin.captures[cid] for cid in order}
     digest = cassette.write(

@@ -3,7 +3,10 @@ and what the command prints (the JSON report, the verdict line or the full summa
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import tempfile
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -11,6 +14,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 
+from llmconform.engine.evaluate import STOPPED_EARLY_PREFIX
 from llmconform.errors import UsageError
 from llmconform.model import Outcome, RunReport
 from llmconform.report import dumps, render_terminal, summary_line, verdict_label
@@ -48,6 +52,12 @@ def tell(
         console.print(f"baseline: exit code {code} (the report itself is unchanged)")
     if not report.info.complete:
         console.print("[yellow]The run was interrupted: the report is partial.[/]")
+    unsent = sum(1 for c in report.cases if c.reason.startswith(STOPPED_EARLY_PREFIX))
+    if request.max_failures and unsent:
+        console.print(
+            f"[yellow]Stopped early after {request.max_failures} failing case(s) "
+            f"(--max-failures): {unsent} case(s) not sent. Not a certification run.[/]"
+        )
     if report.counts.get(Outcome.ERROR.value):
         console.print("[yellow]Some cases could not be run (error): see the report.[/]")
 
@@ -84,3 +94,41 @@ def with_report_folder(request: RunSettings) -> RunSettings:
 
 def _unwritable(folder: Path, why: str) -> str:
     return f"cannot write the reports to {folder}: {why}; choose another folder with --out"
+
+
+# Every file name a run may write into its report folder (reports, cassette, failing examples).
+# Only these are ever removed: a file llmconform did not write is never touched.
+OWN_FILES = (
+    "report.json",
+    "junit.xml",
+    "report.md",
+    "report.html",
+    "badge.svg",
+    "badge-*.svg",
+    "shields.json",
+    "shields-*.json",
+    "cassette.jsonl",
+    "failing-examples.jsonl",
+)
+
+
+def remove_stale(folder: Path, written: Iterable[Path]) -> list[Path]:
+    """Remove the files an earlier run left in `folder` that this run did not write again.
+
+    A reused `--out` otherwise keeps, say, an old failing-examples.jsonl or report.html beside
+    the new report.json, read as this run's evidence. Only llmconform's own file names
+    (`OWN_FILES`) are considered; anything else in the folder stays. Returns what was removed.
+    """
+    keep = {p.name for p in written if p.parent == folder}
+    removed: list[Path] = []
+    with contextlib.suppress(OSError):
+        entries = sorted(folder.iterdir())
+        for path in entries:
+            name = path.name
+            if name in keep or not path.is_file() or path.is_symlink():
+                continue
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in OWN_FILES):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed.append(path)
+    return removed

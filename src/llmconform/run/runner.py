@@ -44,7 +44,7 @@ from llmconform.run.guards import (
     second_interrupt_quits,
     sigterm_as_interrupt,
 )
-from llmconform.run.output import tell, with_report_folder
+from llmconform.run.output import remove_stale, tell, with_report_folder
 from llmconform.run.progress import progress_for
 from llmconform.settings import RunSettings
 from llmconform.transport.targets import (
@@ -240,6 +240,7 @@ def _run_and_tell(
             )
             with guard:
                 paths = write_reports(report, request.out_dir, request.formats)
+                remove_stale(request.out_dir, _evidence_written(request, report, paths))
                 if request.write_baseline is not None:
                     request.write_baseline.write_text(dump_baseline(report), encoding="utf-8")
             code = ExitCode.COULD_NOT_RUN if not report.info.complete else exit_code(report)
@@ -263,6 +264,19 @@ def _run_and_tell(
         with contextlib.suppress(BrokenPipeError):
             tell(request, report, paths, notes, code, console, stdout)
     return code
+
+
+def _evidence_written(
+    request: RunSettings, report: RunReport, paths: dict[str, list[Path]]
+) -> list[Path]:
+    """Every file this run wrote into its report folder: reports, cassette, examples."""
+    written = [p for files in paths.values() for p in files]
+    if request.record is not None:
+        written.append(request.record)
+        examples = report.info.options.get("failing_examples") or {}
+        if examples.get("path"):
+            written.append(request.record.with_name(str(examples["path"])))
+    return written
 
 
 def _silent() -> Console:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -155,12 +156,41 @@ def check_waiver_requirements(
         if rid in known:
             continue
         # Ids are upper-case: compare so, so that "stream-003" still finds STREAM-003.
-        close = difflib.get_close_matches(rid.upper(), sorted(known), n=3, cutoff=0.6)
-        hint = f"did you mean {', '.join(close)}?" if close else "no requirement is close"
+        hint = did_you_mean(rid.upper(), known, "requirement")
         raise ConfigError(
             f"{source}: waivers[{i}]: unknown requirement {rid!r}; {hint} "
             "(`llmconform list --requirements` lists them)"
         )
+
+
+def check_baseline_cases(ids: Iterable[str], known: Collection[str], source: str) -> None:
+    """Every baseline entry must name a case of the catalog (`known`); raises ConfigError.
+
+    The same rule as for waivers: a misspelt id would never match a failing case, so the
+    failure it was meant to cover still breaks CI and the entry itself is never reported.
+    """
+    for rid in sorted(ids):
+        if rid not in known:
+            hint = did_you_mean(rid.lower(), known, "case")
+            raise ConfigError(
+                f"{source}: known_failures: unknown case {rid!r}; {hint} "
+                "(`llmconform list` lists them)"
+            )
+
+
+def did_you_mean(name: str, known: Collection[str], what: str) -> str:
+    """ "did you mean A, B?" with the closest known names, or that none is close."""
+    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(close)}?" if close else f"no {what} is close"
+
+
+def split_list(text: str) -> list[str]:
+    """The items of a list-valued environment variable: separated by commas, spaces or both.
+
+    `LLMCONFORM_PROFILES=chat-core,chat-streaming` and `... chat-core chat-streaming` mean the
+    same; split on spaces only, the first read as one unknown profile name.
+    """
+    return [item for item in re.split(r"[\s,]+", text) if item]
 
 
 def config_key(param: str) -> str | None:

@@ -68,6 +68,8 @@ class RunSettings:
     quiet: bool = False  # only the verdict line
     json_out: bool = False  # the JSON report on stdout, nothing else
     accuracy_thresholds: dict[str, float] = field(default_factory=dict)  # per fixture set
+    # Stop sending new cases once this many have failed (0: never); a quick red signal.
+    max_failures: int = 0
 
     def options_json(
         self,

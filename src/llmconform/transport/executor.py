@@ -195,12 +195,16 @@ async def run_cases(
     probe: Request | None = None,
     idle: Callable[[], bool] | None = None,
     watch: Watch | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> dict[str, list[Capture]]:
     """Execute every case's requests; returns captures by case id.
 
     `watch`, when given, sees every capture (the probe's first) as it arrives; once it
     returns a line, the cases are cancelled and `Misconfigured(line)` is raised: the target
     refused the run's own key, model or URL, and the rest of the run would test nothing.
+
+    `stop`, when given, is asked before each case is sent: once it says True, the cases
+    not yet started are left out (no captures), those in flight finish.
 
     `idle`, when given, is called whenever the run has been quiet for a moment (see
     engine/idle), one small item of work at a time, until it returns False.
@@ -232,6 +236,8 @@ async def run_cases(
             cutoff = asyncio.timeout_at(deadline)
             try:
                 async with cutoff, gate:
+                    if stop is not None and stop():
+                        return  # never sent: the caller asked to stop (--max-failures)
                     quiet.mark()
                     await _drive(item, client, conn, limits, state, seen)
             except TimeoutError:
@@ -345,13 +351,14 @@ def execute(
     probe: Request | None = None,
     idle: Callable[[], bool] | None = None,
     watch: Watch | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> dict[str, list[Capture]]:
     """Synchronous entry point (runs its own event loop); see `run_cases`."""
     results: dict[str, list[Capture]] = {}
 
     async def main() -> None:
         results.update(
-            await run_cases(work, conn, limits, concurrency, on_case_done, probe, idle, watch)
+            await run_cases(work, conn, limits, concurrency, on_case_done, probe, idle, watch, stop)
         )
 
     # The captures are not the task's result on purpose: asyncio.run() may repr() its main

@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import secrets
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,10 +63,20 @@ def _load_app(ref: str) -> Any:
     module_name, _, attr = ref.partition(":")
     if not module_name or not attr:
         raise TargetError(f"asgi target must look like asgi:package.module:app, got asgi:{ref}")
+    # As uvicorn does (its --app-dir defaults to "."): a module in the current folder is
+    # importable without PYTHONPATH=. (the `llmconform` script's own folder is on sys.path,
+    # not the one it runs in).
+    here = os.getcwd()
+    if here not in sys.path:
+        sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise TargetError(f"cannot import {module_name!r} for the asgi target: {exc}") from exc
+        raise TargetError(
+            f"cannot import {module_name!r} for the asgi target: {exc} (looked in the current "
+            f"folder {here} and the installed packages; run from the folder holding it or set "
+            "PYTHONPATH)"
+        ) from exc
     app = getattr(module, attr, None)
     if app is None:
         raise TargetError(f"module {module_name!r} has no attribute {attr!r}")

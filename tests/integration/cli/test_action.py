@@ -62,3 +62,33 @@ def test_action_inputs_never_spliced_into_shell_code() -> None:
         assert "inputs." not in script, step.get("name")
     gate = action["runs"]["steps"][-1]
     assert "steps.run.outputs.exit-code" in gate["run"]
+
+
+def test_action_args_are_split_as_a_shell_splits_them(tmp_path: Path) -> None:
+    # A quoted -k expression is one argument, not three ("unexpected extra arguments").
+    summary, output = run_action(
+        tmp_path,
+        LLMCONFORM_TARGET="reference",
+        LLMCONFORM_ACTION_ARGS="--api openai -k \"models and not zzz\" --filter 'models'",
+    )
+    assert "exit-code=0" in output, summary
+    assert summary.startswith("# llmconform: CONFORMANT")
+
+
+def test_action_args_are_never_evaluated(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    _, output = run_action(
+        tmp_path,
+        LLMCONFORM_TARGET="reference",
+        LLMCONFORM_ACTION_ARGS=f'-k "$(touch {marker})" `touch {marker}`',
+    )
+    assert not marker.exists()
+    assert "exit-code=2" in output  # the literal text is an invalid -k and an extra argument
+
+
+def test_action_args_with_an_unclosed_quote_are_a_usage_error(tmp_path: Path) -> None:
+    summary, output = run_action(
+        tmp_path, LLMCONFORM_TARGET="reference", LLMCONFORM_ACTION_ARGS='-k "stream'
+    )
+    assert "exit-code=2" in output
+    assert "could not write a report" in summary

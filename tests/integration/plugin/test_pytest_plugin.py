@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -106,6 +107,49 @@ def test_plugin_fails_the_session_on_a_broken_server(
     assert code == 1
     assert via_pytest["stream.basic"] == "failed"
     assert all("stream" in name for name in via_pytest)
+
+
+def test_plugin_output_reads_like_any_pytest_run(
+    tmp_path: Path, served_broken: RunningServer
+) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "llmconform.pytest_plugin",
+            "--llmconform-target",
+            served_broken.url + "/v1",
+            "-k",
+            "stream.basic or chat.basic",
+            "-rA",
+        ],
+        cwd=tmp_path,
+        # Wide enough that the short summary's lines are not cut.
+        env={**os.environ, "LLMCONFORM_API_KEY": TEST_KEY, "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = proc.stdout
+    assert proc.returncode == 1, out
+    header = next(line for line in out.splitlines() if line.startswith("collected "))
+    total, deselected, selected = (
+        int(n) for n in re.findall(r"(\d+) (?:items|deselected|selected)", header)
+    )
+    assert selected == 2 and total == deselected + selected, header
+    assert "::llmconform/" not in out and " ::" not in out
+    assert "PASSED llmconform/openai/chat.yaml::chat.basic" in out
+    failed = next(line for line in out.splitlines() if line.startswith("FAILED "))
+    assert failed.startswith(
+        "FAILED llmconform/openai/stream.yaml::stream.basic - STREAM-003 (MUST) "
+    )
+    assert "[DONE]" in failed
+    # The progress lines start with the file's node id, not a stray ". ".
+    assert re.search(r"^llmconform/openai/stream\.yaml F", out, re.MULTILINE), out
+    assert not re.search(r"^\. ", out, re.MULTILINE), out
 
 
 def test_plugin_is_inert_without_a_target(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from llmconform.cli.main import main
 from llmconform.errors import ConfigError
 from llmconform.settings.config_file import (
+    check_baseline_cases,
     check_waiver_requirements,
     default_map,
     parse_config,
@@ -235,3 +236,12 @@ def test_paths_in_a_config_file_are_relative_to_the_file(tmp_path: Path) -> None
     assert r.exit_code == 0, r.output
     assert (settings / "reports-here" / "report.json").is_file()
     assert not (work / "reports-here").exists()
+
+
+def test_baseline_cases_get_the_waivers_rule() -> None:
+    known = {"chat.basic", "stream.basic"}
+    check_baseline_cases(["chat.basic"], known, "known.yaml")
+    with pytest.raises(ConfigError, match=r"unknown case 'Chat.basik'; did you mean chat.basic\?"):
+        check_baseline_cases(["Chat.basik"], known, "known.yaml")
+    with pytest.raises(ConfigError, match="no case is close"):
+        check_baseline_cases(["zzz"], known, "known.yaml")
