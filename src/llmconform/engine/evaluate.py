@@ -28,6 +28,11 @@ RATE_REQUIREMENT = "RATE-001"
 # Tags of cases expanded into many samples (see engine/expand.py).
 SAMPLED_TAGS = frozenset({"repeat", "accuracy", "property"})
 EXCERPT_BYTES = 600
+# Of a longer body, the excerpt keeps this much of the start and the rest of EXCERPT_BYTES
+# from the end: how a stream ends (a missing `data: [DONE]`, a last event) is often the point.
+EXCERPT_HEAD = 240
+# The request body is kept whole up to this size, so a report can print a reproduction.
+REQUEST_EXCERPT_CHARS = 8000
 
 
 def _finding(issue: Issue, check: str, requirements: Mapping[str, Requirement]) -> Finding:
@@ -59,9 +64,21 @@ def summarize(index: int, capture: Capture) -> ExchangeSummary:
         ms=ms,
         bytes=len(body),
         error=capture.error,
-        request_excerpt=request_excerpt(capture.request),
-        response_excerpt=body[:EXCERPT_BYTES].decode("utf-8", "replace"),
+        request_excerpt=request_excerpt(capture.request, REQUEST_EXCERPT_CHARS),
+        response_excerpt=body_excerpt(body),
+        auth=capture.request.auth,
+        auth_scheme=capture.request.auth_scheme,
     )
+
+
+def body_excerpt(body: bytes) -> str:
+    """The body whole when short; else its start and its end around an omission marker."""
+    if len(body) <= EXCERPT_BYTES:
+        return body.decode("utf-8", "replace")
+    tail = EXCERPT_BYTES - EXCERPT_HEAD
+    head_text = body[:EXCERPT_HEAD].decode("utf-8", "replace")
+    tail_text = body[-tail:].decode("utf-8", "replace")
+    return f"{head_text}\n[… {len(body) - EXCERPT_BYTES} bytes omitted …]\n{tail_text}"
 
 
 def span_ms(captures: Sequence[Capture]) -> float:

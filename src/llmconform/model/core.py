@@ -207,6 +207,10 @@ class ExchangeSummary:
     error: str | None = None
     request_excerpt: str = ""
     response_excerpt: str = ""
+    # How the request authenticated ("default": the configured key, "none", "invalid") and
+    # with which header, so a report can print a reproduction without holding the key.
+    auth: str = "default"
+    auth_scheme: str = "bearer"
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,8 @@ def _exchange_to_dict(e: ExchangeSummary) -> dict[str, Any]:
         "error": e.error,
         "request_excerpt": e.request_excerpt,
         "response_excerpt": e.response_excerpt,
+        "auth": e.auth,
+        "auth_scheme": e.auth_scheme,
     }
 
 
@@ -245,6 +247,8 @@ def _case_from_dict(c: dict[str, Any]) -> CaseResult:
                 error=e["error"],
                 request_excerpt=e["request_excerpt"],
                 response_excerpt=e["response_excerpt"],
+                auth=e.get("auth", "default"),
+                auth_scheme=e.get("auth_scheme", "bearer"),
             )
             for e in c["exchanges"]
         ),
