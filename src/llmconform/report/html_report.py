@@ -27,7 +27,6 @@ from llmconform.report._common import (
     skip_reason,
     verdict_label,
 )
-from llmconform.report._html_style import STYLE
 from llmconform.report._failures import (
     FailureGroup,
     curl_command,
@@ -37,6 +36,7 @@ from llmconform.report._failures import (
     strict_failures,
     untested_profiles,
 )
+from llmconform.report._html_style import STYLE
 from llmconform.report.latency import fmt_ms, latency_samples, latency_stats, latency_svg
 
 __all__ = ["CSP", "render_html"]
@@ -184,8 +184,8 @@ def _failed_list(report: RunReport) -> str:
     strict = strict_failures(report)
     extra = f" ({strict} of them SHOULDs failing under --strict)" if strict else ""
     items = "".join(
-        f'<li><a href="#req-{_e(g.result.requirement.id)}"><code>{_e(g.result.requirement.id)}'
-        f"</code></a> {g.result.requirement.level.value}: {_e(g.result.requirement.statement)} "
+        f'<li><code>{_e(g.result.requirement.id)}'
+        f"</code> {g.result.requirement.level.value}: {_e(g.result.requirement.statement)} "
         f'<span class="muted">({len(g.cases)} case(s))</span></li>'
         for g in groups
     )

@@ -17,16 +17,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from llmconform.model import Finding, Outcome, ProfileVerdict, RunReport
-from llmconform.report._failures import (
-    FailureGroup,
-    curl_command,
-    failure_groups,
-    gate_word,
-    latency_gates,
-    strict_failures,
-    untested_profiles,
-)
-from llmconform.report.latency import fmt_ms
 from llmconform.report._common import (
     PROFILE_WORDS,
     api_summaries,
@@ -37,6 +27,16 @@ from llmconform.report._common import (
     skip_reason,
     verdict_label,
 )
+from llmconform.report._failures import (
+    FailureGroup,
+    curl_command,
+    failure_groups,
+    gate_word,
+    latency_gates,
+    strict_failures,
+    untested_profiles,
+)
+from llmconform.report.latency import fmt_ms
 
 __all__ = ["md", "render_markdown"]
 

@@ -18,7 +18,6 @@ from llmconform.model import (
     CaseResult,
     Finding,
     Outcome,
-    ProfileResult,
     ProfileVerdict,
     RequirementResult,
     RunReport,
@@ -33,6 +32,15 @@ from llmconform.report._common import (
     summary_line,
     verdict_label,
 )
+from llmconform.report._failures import (
+    FailureGroup,
+    failure_groups,
+    gate_word,
+    latency_gates,
+    strict_failures,
+    untested_profiles,
+)
+from llmconform.report.latency import fmt_ms
 
 __all__ = ["render_terminal", "summary_line"]
 
@@ -54,30 +62,98 @@ _MESSAGE_LIMIT = 240  # per finding line when not verbose
 _CASES_SHOWN = 5  # cases listed per failed requirement when not verbose
 
 
-def render_terminal(report: RunReport, console: Console, *, verbose: bool = False) -> None:
-    """Print a human summary of `report` on `console` (all findings when `verbose`)."""
+def render_terminal(
+    report: RunReport, console: Console, *, verbose: bool = False, html_path: str = ""
+) -> None:
+    """Print a human summary of `report` on `console` (all findings when `verbose`).
+
+    Laid out for an 80-column CI log: the verdict and the failed requirements first, then
+    latency gates, tested profiles, one line per reason for the untested ones, and the next
+    step. The per-area table only with `verbose`.
+    """
     _header(report, console)
-    if report.profiles:
-        console.print(_profile_table(report.profiles))
-    if report.requirements:
-        console.print(_area_table(report.requirements))
-    for line in api_summaries(report):
-        console.print(Text.assemble(("cases   ", "dim"), line))
-    cases = {c.case_id: c for c in report.cases}
-    for outcome, title in ((Outcome.FAIL, "Failed"), (Outcome.WARN, "Warnings")):
-        failed = [r for r in report.requirements if r.outcome is outcome]
-        if failed:
-            console.print()
-            console.print(Text(f"{title} ({len(failed)})", style=_STYLE[outcome]))
-            for rr in failed:
-                _requirement_block(console, rr, cases, verbose=verbose)
-    _error_cases(console, report.cases)
-    if verbose:
-        _skipped_cases(console, report.cases)
-    console.print()
     console.print(_verdict_text(report))
     for note in report.notes:
         console.print(Text.assemble(("note    ", "dim"), display_safe(note)))
+    for outcome, title in ((Outcome.FAIL, "Failed"), (Outcome.WARN, "Warnings")):
+        groups = failure_groups(report, outcome)
+        if groups:
+            console.print()
+            console.print(Text(f"{title} ({len(groups)})", style=_STYLE[outcome]))
+            for group in groups:
+                _requirement_block(console, group, verbose=verbose)
+    _error_cases(console, report.cases)
+    _gate_lines(console, report)
+    if report.profiles:
+        console.print()
+        _profile_lines(console, report)
+    if verbose and report.requirements:
+        console.print(_area_table(report.requirements))
+    for line in api_summaries(report):
+        console.print(Text.assemble(("cases   ", "dim"), line))
+    if verbose:
+        _skipped_cases(console, report.cases)
+    _next_step(console, report, html_path)
+
+
+def _next_step(console: Console, report: RunReport, html_path: str) -> None:
+    groups = failure_groups(report) or failure_groups(report, Outcome.WARN)
+    steps = []
+    if groups:
+        steps.append(f"llmconform explain {display_safe(groups[0].result.requirement.id)}")
+    if html_path:
+        steps.append(f"open {display_safe(html_path)}")
+    if steps:
+        console.print()
+        console.print(Text.assemble(("next    ", "bold"), "; ".join(steps)))
+
+
+def _gate_lines(console: Console, report: RunReport) -> None:
+    gates = latency_gates(report)
+    if not gates:
+        return
+    console.print()
+    console.print(Text("Latency gates", style="bold"))
+    for g in gates:
+        marks = " ".join(f"{p} {fmt_ms(v)}" for p, v in g.percentiles)
+        limit = "no threshold" if g.threshold_ms is None else f"p99 <= {fmt_ms(g.threshold_ms)}"
+        style = _STYLE.get(g.decision, "") if g.threshold_ms is not None else "dim"
+        console.print(
+            Text.assemble(
+                f"  {g.metric} {display_safe(g.requirement)} n={g.n} {marks}; {limit}: ",
+                (gate_word(g), style),
+            )
+        )
+        if g.why and g.decision is not Outcome.PASS:
+            console.print(Text("    " + display_safe(g.why, limit=_MESSAGE_LIMIT), style="dim"))
+
+
+def _profile_lines(console: Console, report: RunReport) -> None:
+    """One short line per tested profile; the untested ones once per reason."""
+    for p in report.profiles:
+        if p.verdict is ProfileVerdict.NOT_TESTED:
+            continue
+        counts = f"{p.passed} passed, {p.warned} warned, {p.failed} failed"
+        if p.skipped:
+            counts += f", {p.skipped} skipped"
+        if p.errored:
+            counts += f", {p.errored} errored"
+        console.print(
+            Text.assemble(
+                "  ",
+                (f"{display_safe(p.name):<24}", "bold"),
+                (f"{PROFILE_WORDS[p.verdict]:<14}", _PROFILE_STYLE[p.verdict]),
+                counts,
+            )
+        )
+    for reason, names in untested_profiles(report):
+        console.print(
+            Text.assemble(
+                ("  not tested: ", "dim"),
+                display_safe(", ".join(names)),
+                (f" ({display_safe(reason, limit=_MESSAGE_LIMIT)})", "dim"),
+            )
+        )
 
 
 def _header(report: RunReport, console: Console) -> None:
@@ -108,28 +184,6 @@ def _timespan(report: RunReport) -> str:
     return f" ({display_safe(info.started_at)}{end})"
 
 
-def _profile_table(profiles: tuple[ProfileResult, ...]) -> Table:
-    """One row per profile: its verdict, the requirement tallies behind it, and why."""
-    with_errors = any(p.errored for p in profiles)
-    table = Table(title="Profiles", title_justify="left")
-    table.add_column("profile")
-    table.add_column("verdict")
-    for name in ("passed", "warned", "failed", "skipped"):
-        table.add_column(name, justify="right")
-    if with_errors:
-        table.add_column("errored", justify="right")
-    table.add_column("reason")
-    for p in profiles:
-        counts = [p.passed, p.warned, p.failed, p.skipped] + ([p.errored] if with_errors else [])
-        table.add_row(
-            Text(display_safe(p.name)),
-            Text(PROFILE_WORDS[p.verdict], style=_PROFILE_STYLE[p.verdict]),
-            *(Text(str(n) if n else "·") for n in counts),
-            Text(display_safe(p.reason, limit=_MESSAGE_LIMIT)),
-        )
-    return table
-
-
 def _area_table(requirements: tuple[RequirementResult, ...]) -> Table:
     """One row per requirement area: how many of its requirements ended in each outcome."""
     per_area: dict[str, Counter[Outcome]] = {}
@@ -148,9 +202,8 @@ def _area_table(requirements: tuple[RequirementResult, ...]) -> Table:
     return table
 
 
-def _requirement_block(
-    console: Console, rr: RequirementResult, cases: dict[str, CaseResult], *, verbose: bool
-) -> None:
+def _requirement_block(console: Console, group: FailureGroup, *, verbose: bool) -> None:
+    rr = group.result
     req = rr.requirement
     console.print(
         Text.assemble(
@@ -158,30 +211,21 @@ def _requirement_block(
             (display_safe(req.id), _STYLE[rr.outcome]),
             " ",
             (req.level.value, "bold"),
-            "  ",
+            f" in {len(group.cases)} of {len(rr.cases)} case(s)  ",
             display_safe(req.statement),
         )
     )
-    case_ids = rr.cases if verbose else rr.cases[:_CASES_SHOWN]
-    listed = 0
-    for case_id in case_ids:
-        case = cases.get(case_id)
-        findings = [] if case is None else _findings_for(case, req.id, rr.outcome)
-        if not findings:
-            continue
-        listed += 1
-        shown = findings if verbose else findings[:1]
-        for finding in shown:
-            console.print(_finding_text(case_id, finding, verbose=verbose))
-    hidden = len(rr.cases) - len(case_ids)
+    if req.rationale:
+        console.print(Text("    why: " + display_safe(req.rationale, limit=_MESSAGE_LIMIT), "dim"))
+    shown = group.cases if verbose else group.cases[:_CASES_SHOWN]
+    for case, findings in shown:
+        for finding in findings if verbose else findings[:1]:
+            console.print(_finding_text(case.case_id, finding, verbose=verbose))
+    hidden = len(group.cases) - len(shown)
     if hidden > 0:
         console.print(Text(f"      … and {hidden} more case(s); use --verbose", style="dim"))
-    elif listed == 0:
+    elif not group.cases:
         console.print(Text("      (no finding recorded for this requirement)", style="dim"))
-
-
-def _findings_for(case: CaseResult, requirement: str, outcome: Outcome) -> list[Finding]:
-    return [f for f in case.findings if f.requirement == requirement and f.outcome is outcome]
 
 
 def _finding_text(case_id: str, finding: Finding, *, verbose: bool) -> Text:
@@ -236,7 +280,10 @@ def _verdict_text(report: RunReport) -> Text:
     failed = sum(1 for r in report.requirements if r.outcome is Outcome.FAIL)
     warned = sum(1 for r in report.requirements if r.outcome is Outcome.WARN)
     errors = sum(1 for c in report.cases if c.outcome is Outcome.ERROR)
-    detail = f"  {failed} requirement(s) failed, {warned} warned"
+    strict = strict_failures(report)
+    # Under --strict a warned SHOULD fails: say so, so the count matches the profile columns.
+    of_them = f" ({strict} SHOULD under --strict)" if strict else ""
+    detail = f"  {failed} requirement(s) failed{of_them}, {warned} warned"
     if errors:
         detail += f", {errors} case(s) could not be run"
     return Text.assemble(("verdict ", "bold"), (f" {label} ", style), detail)
