@@ -184,7 +184,7 @@ def _failed_list(report: RunReport) -> str:
     strict = strict_failures(report)
     extra = f" ({strict} of them SHOULDs failing under --strict)" if strict else ""
     items = "".join(
-        f'<li><code>{_e(g.result.requirement.id)}'
+        f"<li><code>{_e(g.result.requirement.id)}"
         f"</code> {g.result.requirement.level.value}: {_e(g.result.requirement.statement)} "
         f'<span class="muted">({len(g.cases)} case(s))</span></li>'
         for g in groups

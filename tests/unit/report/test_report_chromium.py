@@ -100,3 +100,23 @@ def test_page_renders_to_a_screenshot(sample: RunReport, tmp_path: Path) -> None
     _chromium(tmp_path, page, f"--screenshot={shot}", "--window-size=1280,2000")
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
+
+
+def test_a_failing_run_leads_with_its_failures_and_a_reproduction(tmp_path: Path) -> None:
+    """A server whose streams lack `data: [DONE]`: the page opens on that failure."""
+    from broken_servers import no_done_app
+    from support import TEST_KEY, run_against
+
+    report = run_against(no_done_app, keyword="stream.basic or auth.invalid_key")
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    dom = _chromium(tmp_path, page, "--dump-dom")
+    first = dom.index('id="req-')
+    # The first failure card comes before every table of the page.
+    assert first < dom.index("<h2>Profiles")
+    assert dom.index("NOT CONFORMANT") < first
+    assert "curl -sS -N -X POST" in dom and "$LLMCONFORM_API_KEY" in dom
+    assert TEST_KEY not in dom
+    stream = dom[dom.index('id="req-STREAM-003"') :]
+    # The evidence shows the stream's end: its last event carries a finish_reason.
+    assert '"finish_reason":"stop"' in stream.split("</article>")[0]

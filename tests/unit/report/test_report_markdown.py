@@ -133,3 +133,16 @@ def test_long_cells_and_many_rows_are_capped(build: Any) -> None:
     assert "… and 50 more; see report.json or report.html." in section
     assert max(len(line) for line in section) < 500
     assert re.search(r"\| m0 x+… \|$", section[4])
+
+
+def test_a_failing_run_starts_with_the_verdict_and_failures_readably() -> None:
+    from broken_servers import no_done_app
+    from support import TEST_KEY, run_against
+
+    text = render_markdown(run_against(no_done_app, keyword="stream.basic"))
+    assert text.startswith("# llmconform: NOT CONFORMANT\n\n## 1 requirement(s) failed")
+    assert "&#91;" not in text and "\\[DONE\\]" in text
+    assert "<details><summary>Evidence and reproduction</summary>" in text
+    assert '-H "Authorization: Bearer $LLMCONFORM_API_KEY"' in text
+    assert TEST_KEY not in text
+    assert text.index("STREAM-003") < text.index("## Profiles")
