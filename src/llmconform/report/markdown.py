@@ -49,7 +49,8 @@ _ROWS_LIMIT = 100  # rows per findings table
 _BACKSLASHED = frozenset("\\`*_[]<>|~$&!")
 # What GitHub links after parsing (mentions, issue refs, `scheme://` and `www.` autolinks)
 # is broken with a character reference, which it does not see as the trigger character.
-_AUTOLINKS = re.compile(r"(?i)(?<=www)\.|:(?=//)|@|#(?=\d)")
+# Emoji shortcodes (`:rocket:`) likewise.
+_AUTOLINKS = re.compile(r"(?i)(?<=www)\.|:(?=//)|:(?=[a-z][\w+-]*:)|@|#(?=\d)")
 
 
 def md(text: str, *, limit: int = _CELL_LIMIT) -> str:

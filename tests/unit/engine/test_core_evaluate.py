@@ -176,8 +176,18 @@ def test_summaries_keep_short_secret_free_evidence() -> None:
         1000,
     )
     assert summary.ms == pytest.approx(1.0)
-    assert summary.response_excerpt == "y" * 600
+    assert summary.response_excerpt == "y" * 240 + "\n[… 400 bytes omitted …]\n" + "y" * 360
     assert summary.request_excerpt == 'POST /chat/completions {"model": "m", "n": 1}'
+    assert (summary.auth, summary.auth_scheme) == ("default", "bearer")
+
+
+def test_a_long_body_keeps_its_end_where_a_stream_says_how_it_ended() -> None:
+    body = b"data: {}\n\n" * 200 + b'data: {"last": true}\n\n'
+    summary = summarize(0, capture(body, request_json={"model": "m"}))
+    assert summary.response_excerpt.startswith("data: {}")
+    assert summary.response_excerpt.endswith('data: {"last": true}\n\n')
+    assert len(summary.response_excerpt.encode()) < 700
+    assert summarize(0, capture(b"short")).response_excerpt == "short"
 
 
 def test_skipped_results_carry_the_reason() -> None:
