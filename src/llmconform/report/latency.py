@@ -127,9 +127,11 @@ def latency_svg(
             f'<line class="threshold" x1="{x:.1f}" x2="{x:.1f}" y1="{_HIST_TOP - 8}" '
             f'y2="{_STRIP_BOTTOM}"><title>threshold {fmt_ms(threshold)}</title></line>'
         )
+        # On the fourth label row (below p50/p90/p99), on the side with room for it.
+        anchor, dx = ("end", -4) if x > _W / 2 else ("start", 4)
         parts.append(
-            f'<text class="pct-label" x="{x - 3:.1f}" y="{_HIST_TOP - 10}" '
-            f'text-anchor="end">threshold {fmt_ms(threshold)}</text>'
+            f'<text class="pct-label threshold-label" x="{x + dx:.1f}" y="{_HIST_TOP + 44}" '
+            f'text-anchor="{anchor}">threshold {fmt_ms(threshold)}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)

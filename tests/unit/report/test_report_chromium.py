@@ -120,3 +120,34 @@ def test_a_failing_run_leads_with_its_failures_and_a_reproduction(tmp_path: Path
     stream = dom[dom.index('id="req-STREAM-003"') :]
     # The evidence shows the stream's end: its last event carries a finish_reason.
     assert '"finish_reason":"stop"' in stream.split("</article>")[0]
+
+
+def test_a_latency_run_shows_its_gates_against_their_thresholds(tmp_path: Path) -> None:
+    """One real latency run (300 samples, enough to decide p99): the page shows each gate."""
+    from llmconform.reference.app import create_app
+
+    from support import TEST_KEY, run_against
+
+    app = create_app(api_key=TEST_KEY)
+    thresholds = {"ttft_p99_ms": 2000.0, "tpot_p99_ms": 3.0}
+    report = run_against(
+        app,
+        keyword="perf.stream_latency",
+        profiles=("performance",),
+        requests=300,
+        warmup=0,
+        latency=thresholds,
+    )
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    dom = _chromium(tmp_path, page, "--dump-dom")
+    gates = dom[dom.index("<h2>Latency gates</h2>") :]
+    outcomes = {rr.requirement.id: rr.outcome.value for rr in report.requirements}
+    for req, metric, limit in (("PERF-001", "TTFT", "2 s"), ("PERF-002", "TPOT", "3 ms")):
+        row = gates[gates.index(f"<code>{req}</code> {metric}") :].split("</tr>")[0]
+        assert '<td class="num">300</td>' in row  # n
+        assert f"p99 ≤ {limit}" in row
+        assert f'<span class="pill {outcomes[req]}">' in row  # the engine's decision
+        # Its chart draws the samples with the threshold as a line.
+        assert f"threshold {limit}</title>" in gates
+    assert gates.count('<svg class="latency"') >= 2
