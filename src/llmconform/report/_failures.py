@@ -7,7 +7,9 @@ nothing here changes one. Text from the target stays untrusted; each renderer es
 from __future__ import annotations
 
 import json
+import re
 import shlex
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ __all__ = [
     "curl_command",
     "failure_groups",
     "latency_gates",
+    "skip_actions",
     "strict_failures",
     "untested_profiles",
 ]
@@ -211,6 +214,26 @@ def untested_profiles(report: RunReport) -> list[tuple[str, list[str]]]:
         if p.verdict is ProfileVerdict.NOT_TESTED:
             grouped.setdefault(_short_reason(p), []).append(p.name)
     return list(grouped.items())
+
+
+_CAPABILITY = re.compile(r"--capability ([\w.-]+)")
+_PIP = re.compile(r"`(pip install [^`]+)`")
+
+
+def skip_actions(report: RunReport) -> list[tuple[str, int]]:
+    """What would run the skipped cases, each with how many cases it concerns, most first:
+    one `--capability X` per capability a skip reason asks for, `pip install …` for a
+    missing SDK; a reason that names no action is kept whole.
+    """
+    counts: Counter[str] = Counter()
+    for case in report.cases:
+        if case.outcome is not Outcome.SKIP:
+            continue
+        actions = [f"--capability {c}" for c in _CAPABILITY.findall(case.reason)]
+        actions += _PIP.findall(case.reason)
+        for action in dict.fromkeys(actions or [case.reason or "skipped"]):
+            counts[action] += 1
+    return counts.most_common()
 
 
 def _short_reason(p: ProfileResult) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -37,6 +38,7 @@ from llmconform.report._failures import (
     failure_groups,
     gate_word,
     latency_gates,
+    skip_actions,
     strict_failures,
     untested_profiles,
 )
@@ -74,7 +76,7 @@ def render_terminal(
     _header(report, console)
     console.print(_verdict_text(report))
     for note in report.notes:
-        console.print(Text.assemble(("note    ", "dim"), display_safe(note)))
+        console.print(_labelled("note", display_safe(note)))
     for outcome, title in ((Outcome.FAIL, "Failed"), (Outcome.WARN, "Warnings")):
         groups = failure_groups(report, outcome)
         if groups:
@@ -96,6 +98,20 @@ def render_terminal(
     _next_step(console, report, html_path)
 
 
+def _at(indent: int, *parts: str | tuple[str, str]) -> Padding:
+    """Text wrapped with a hanging indent, so continuation lines stay under their item."""
+    return Padding(Text.assemble(*parts), (0, 0, 0, indent), expand=False)
+
+
+def _labelled(label: str, *parts: str | tuple[str, str], style: str = "dim") -> Table:
+    """`label  text`, the text wrapping in its own column (80-column logs stay readable)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=7, no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text(label, style=style), Text.assemble(*parts))
+    return grid
+
+
 def _next_step(console: Console, report: RunReport, html_path: str) -> None:
     groups = failure_groups(report) or failure_groups(report, Outcome.WARN)
     steps = []
@@ -105,7 +121,7 @@ def _next_step(console: Console, report: RunReport, html_path: str) -> None:
         steps.append(f"open {display_safe(html_path)}")
     if steps:
         console.print()
-        console.print(Text.assemble(("next    ", "bold"), "; ".join(steps)))
+        console.print(_labelled("next", "; ".join(steps), style="bold"))
 
 
 def _gate_lines(console: Console, report: RunReport) -> None:
@@ -125,7 +141,7 @@ def _gate_lines(console: Console, report: RunReport) -> None:
             )
         )
         if g.why and g.decision is not Outcome.PASS:
-            console.print(Text("    " + display_safe(g.why, limit=_MESSAGE_LIMIT), style="dim"))
+            console.print(_at(4, (display_safe(g.why, limit=_MESSAGE_LIMIT), "dim")))
 
 
 def _profile_lines(console: Console, report: RunReport) -> None:
@@ -146,10 +162,16 @@ def _profile_lines(console: Console, report: RunReport) -> None:
                 counts,
             )
         )
+    actions = skip_actions(report)
+    if actions:
+        shown = ", ".join(f"{display_safe(a, limit=60)} ({n})" for a, n in actions[:6])
+        more = f", {len(actions) - 6} more with --verbose" if len(actions) > 6 else ""
+        console.print(_at(2, ("to run skipped cases: ", "dim"), shown + more))
     for reason, names in untested_profiles(report):
         console.print(
-            Text.assemble(
-                ("  not tested: ", "dim"),
+            _at(
+                2,
+                ("not tested: ", "dim"),
                 display_safe(", ".join(names)),
                 (f" ({display_safe(reason, limit=_MESSAGE_LIMIT)})", "dim"),
             )
@@ -171,7 +193,7 @@ def _header(report: RunReport, console: Console) -> None:
     console.print(Text.assemble(("run     ", "dim"), state, _timespan(report)))
     if info.capabilities:
         caps = ", ".join(display_safe(c) for c in info.capabilities)
-        console.print(Text.assemble(("claims  ", "dim"), caps))
+        console.print(_labelled("claims", caps))
     if info.options.get("strict"):
         console.print(Text.assemble(("strict  ", "dim"), "yes: SHOULD warnings fail"))
 
@@ -206,21 +228,24 @@ def _requirement_block(console: Console, group: FailureGroup, *, verbose: bool) 
     rr = group.result
     req = rr.requirement
     console.print(
-        Text.assemble(
-            "  ",
+        _at(
+            2,
             (display_safe(req.id), _STYLE[rr.outcome]),
             " ",
             (req.level.value, "bold"),
-            f" in {len(group.cases)} of {len(rr.cases)} case(s)  ",
+            f" in {len(group.cases)} of {len(rr.cases)} case(s): ",
             display_safe(req.statement),
         )
     )
     if req.rationale:
-        console.print(Text("    why: " + display_safe(req.rationale, limit=_MESSAGE_LIMIT), "dim"))
+        why = display_safe(req.rationale, limit=_MESSAGE_LIMIT)
+        console.print(_at(4, ("why: ", "dim"), (why, "dim")))
     shown = group.cases if verbose else group.cases[:_CASES_SHOWN]
     for case, findings in shown:
         for finding in findings if verbose else findings[:1]:
-            console.print(_finding_text(case.case_id, finding, verbose=verbose))
+            console.print(
+                Padding(_finding_text(case.case_id, finding, verbose=verbose), (0, 0, 0, 4))
+            )
     hidden = len(group.cases) - len(shown)
     if hidden > 0:
         console.print(Text(f"      … and {hidden} more case(s); use --verbose", style="dim"))
@@ -231,7 +256,6 @@ def _requirement_block(console: Console, group: FailureGroup, *, verbose: bool) 
 def _finding_text(case_id: str, finding: Finding, *, verbose: bool) -> Text:
     limit = None if verbose else _MESSAGE_LIMIT
     text = Text.assemble(
-        "    ",
         (display_safe(case_id), "bold"),
         ": ",
         display_safe(finding.message, limit=limit),
