@@ -91,6 +91,11 @@ def render_terminal(
         _profile_lines(console, report)
     if verbose and report.requirements:
         console.print(_area_table(report.requirements))
+    actions = skip_actions(report)
+    if actions:
+        shown = ", ".join(f"{display_safe(a, limit=60)} ({n})" for a, n in actions[:6])
+        more = f", {len(actions) - 6} more with --verbose" if len(actions) > 6 else ""
+        console.print(_at(2, ("to run skipped cases: ", "dim"), shown + more))
     for line in api_summaries(report):
         console.print(Text.assemble(("cases   ", "dim"), line))
     if verbose:
@@ -162,11 +167,6 @@ def _profile_lines(console: Console, report: RunReport) -> None:
                 counts,
             )
         )
-    actions = skip_actions(report)
-    if actions:
-        shown = ", ".join(f"{display_safe(a, limit=60)} ({n})" for a, n in actions[:6])
-        more = f", {len(actions) - 6} more with --verbose" if len(actions) > 6 else ""
-        console.print(_at(2, ("to run skipped cases: ", "dim"), shown + more))
     for reason, names in untested_profiles(report):
         console.print(
             _at(
@@ -306,7 +306,7 @@ def _verdict_text(report: RunReport) -> Text:
     errors = sum(1 for c in report.cases if c.outcome is Outcome.ERROR)
     strict = strict_failures(report)
     # Under --strict a warned SHOULD fails: say so, so the count matches the profile columns.
-    of_them = f" ({strict} SHOULD under --strict)" if strict else ""
+    of_them = f" ({strict} by --strict)" if strict else ""
     detail = f"  {failed} requirement(s) failed{of_them}, {warned} warned"
     if errors:
         detail += f", {errors} case(s) could not be run"

@@ -204,7 +204,7 @@ def test_profile_verdicts_are_coloured(sample: RunReport, clean_env: pytest.Monk
     assert "\x1b[1;32mcertified" in text  # green
     assert "\x1b[1;31mnot certified" in text  # red
     assert "\x1b[33minconclusive" in text  # yellow
-    assert "\x1b[2m  not tested: " in text  # dim
+    assert "\x1b[2mnot tested: " in text  # dim
 
 
 def test_header_shows_the_catalog_digest_next_to_the_edition(sample: RunReport, build: Any) -> None:
