@@ -9,6 +9,7 @@ from typing import Any
 
 from llmconform.catalog.steps import request_excerpt
 from llmconform.checks import CHECKS, CheckContext, Exchange, Issue, IssueKind, Unverifiable
+from llmconform.engine.redaction import EXCERPT_GAP
 from llmconform.model import (
     Capture,
     Case,
@@ -78,7 +79,7 @@ def body_excerpt(body: bytes) -> str:
     tail = EXCERPT_BYTES - EXCERPT_HEAD
     head_text = body[:EXCERPT_HEAD].decode("utf-8", "replace")
     tail_text = body[-tail:].decode("utf-8", "replace")
-    return f"{head_text}\n[… {len(body) - EXCERPT_BYTES} bytes omitted …]\n{tail_text}"
+    return head_text + EXCERPT_GAP.format(len(body) - EXCERPT_BYTES) + tail_text
 
 
 def span_ms(captures: Sequence[Capture]) -> float:
