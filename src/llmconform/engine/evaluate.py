@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from email.utils import parsedate_to_datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from llmconform.catalog.steps import request_excerpt
 from llmconform.checks import CHECKS, CheckContext, Exchange, Issue, IssueKind, Unverifiable
+from llmconform.engine.focus import focus
 from llmconform.engine.redaction import EXCERPT_GAP
 from llmconform.model import (
     Capture,
@@ -184,6 +186,7 @@ def evaluate(
         findings.extend(_finding(i, ref.name, requirements) for i in issues)
     if unjudged:
         covered = tuple(r for r in covered if r not in unjudged or r in judged)
+    findings = [_with_evidence(f, exchanges) for f in findings]
     outcome = worst([f.outcome for f in findings])
     reason = next((f.message for f in findings if f.outcome in (Outcome.ERROR, Outcome.SKIP)), "")
     return _replace(
@@ -194,6 +197,16 @@ def evaluate(
         requirements=covered,
         metrics=metrics,
     )
+
+
+def _with_evidence(finding: Finding, exchanges: Sequence[Exchange]) -> Finding:
+    """A failing or warning finding with the response text its path points at."""
+    if not finding.path or finding.outcome not in (Outcome.FAIL, Outcome.WARN):
+        return finding
+    if not 0 <= finding.exchange < len(exchanges):
+        return finding
+    text = focus(exchanges[finding.exchange], finding.path)
+    return dataclasses.replace(finding, evidence=text) if text else finding
 
 
 def _valid_retry_after(value: str) -> bool:

@@ -74,7 +74,8 @@ def redact_result(result: CaseResult, secret: str | None) -> CaseResult:
         result,
         reason=clean(result.reason),
         findings=tuple(
-            replace(f, message=clean(f.message), path=clean(f.path)) for f in result.findings
+            replace(f, message=clean(f.message), path=clean(f.path), evidence=clean(f.evidence))
+            for f in result.findings
         ),
         exchanges=tuple(
             replace(

@@ -177,6 +177,9 @@ class Finding:
     outcome: Outcome
     path: str = ""
     exchange: int = 0
+    # The response text at `path` (an SSE event or a JSON value), found by the engine, so a
+    # report shows the evidence where the problem is; "" when there is no path or no match.
+    evidence: str = ""
 
 
 @dataclass(frozen=True)

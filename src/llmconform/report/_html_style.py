@@ -75,7 +75,8 @@ svg.latency .pct { stroke-width: 1.5; stroke-dasharray: 4 3; }
 svg.latency .p50 { stroke: var(--good); } svg.latency .p90 { stroke: var(--meh); }
 svg.latency .p99 { stroke: var(--bad); }
 svg.latency .pct-label { fill: var(--ink); font-weight: 600; }
-pre.response, pre.curl { max-height: none; }
+pre.response, pre.curl, pre.focus { max-height: none; }
+pre.focus { border-color: var(--bad); margin-bottom: 8px; }
 svg.latency .threshold { stroke: var(--bad); stroke-width: 2.5; }
 .failure { border: 1px solid var(--line); border-left: 4px solid var(--bad); border-radius: 8px;
   padding: 12px 16px; margin: 14px 0; }

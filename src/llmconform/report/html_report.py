@@ -226,8 +226,13 @@ def _card(group: FailureGroup, target: str) -> str:
             f'<span class="muted">Observed in <code>{_e(case.case_id)}</code>:</span> '
             f'<span class="msg">{_e(finding.message)}</span>{where}</p>'
         )
+        if finding.evidence:  # the text the finding's path points at, found by the engine
+            evidence = (
+                '<p class="muted">Where the finding points:</p>'
+                f'<pre class="focus">{_e(finding.evidence)}</pre>'
+            )
         if 0 <= finding.exchange < len(case.exchanges):
-            evidence = _evidence(finding.exchange, case.exchanges[finding.exchange], target)
+            evidence += _evidence(finding.exchange, case.exchanges[finding.exchange], target)
     rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     return (
         f'<article class="failure {rr.outcome.value}" id="req-{_e(req.id)}">\n'

@@ -136,6 +136,8 @@ def _group(g: FailureGroup, target: str) -> list[str]:
         if curl:
             lines += ["Reproduce (the key is read from the environment):", ""]
             lines += [*_fenced(curl, "sh"), ""]
+        if finding.evidence:
+            lines += ["Where the finding points:", "", *_fenced(finding.evidence), ""]
         lines += [f"Response: {status}, {ex.bytes} bytes (its start and its end):", ""]
         lines += [*_fenced(ex.response_excerpt or "(empty)"), "", "</details>"]
     return [*lines, ""]

@@ -237,3 +237,17 @@ def test_latency_gates_in_terminal_markdown_and_html(build: Any) -> None:
     assert "<title>threshold 250 ms</title>" in html
     # Without latency metrics there is no gate section at all.
     assert "Latency gates" not in render_html(build.report())
+
+
+def test_the_text_a_finding_points_at_is_shown_before_the_excerpt(build: Any) -> None:
+    finding = build.finding(
+        "R-1", path="$.choices[0].finish_reason", evidence='$.choices[0].finish_reason: "banana"'
+    )
+    ex = build.exchange(request_excerpt='POST /chat/completions {"a": 1}')
+    case = build.case("c", Outcome.FAIL, findings=(finding,), exchanges=(ex,))
+    report = build.report((case,), (build.requirement("R-1", Outcome.FAIL, ("c",)),))
+    html = render_html(report)
+    focus = html.index('<pre class="focus">$.choices[0].finish_reason: &quot;banana&quot;</pre>')
+    assert focus < html.index('<pre class="response">')
+    md = render_markdown(report)
+    assert 'Where the finding points:\n\n```\n$.choices[0].finish_reason: "banana"\n```' in md
