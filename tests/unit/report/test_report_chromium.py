@@ -117,6 +117,14 @@ def test_a_failing_run_leads_with_its_failures_and_a_reproduction(tmp_path: Path
     assert dom.index("NOT CONFORMANT") < first
     assert "curl -sS -N -X POST" in dom and "$LLMCONFORM_API_KEY" in dom
     assert TEST_KEY not in dom
+    # Where it lands on screen: a copy without the policy, plus a script that only measures.
+    measure = "<script>document.title='top=' + Math.round(document.querySelector('.failure')"
+    measure += ".getBoundingClientRect().top)</script></body>"
+    probe = tmp_path / "probe.html"
+    html = render_html(report).replace(f'content="{CSP}"', 'content=""')
+    probe.write_text(html.replace("</body>", measure), encoding="utf-8")
+    top = int(_title(_chromium(tmp_path, probe, "--dump-dom", "--window-size=1280,1000"))[4:])
+    assert 0 < top < 1000  # on the first screen, not ~2,400 px down below the tables
     stream = dom[dom.index('id="req-STREAM-003"') :]
     # The evidence shows the stream's end: its last event carries a finish_reason.
     assert '"finish_reason":"stop"' in stream.split("</article>")[0]
