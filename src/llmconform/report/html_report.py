@@ -33,6 +33,7 @@ from llmconform.report._failures import (
     failure_groups,
     gate_word,
     latency_gates,
+    skip_actions,
     strict_failures,
     untested_profiles,
 )
@@ -140,7 +141,12 @@ def _profiles(report: RunReport) -> str:
         f"<li>{_e(', '.join(names))}: {_e(reason)}</li>"
         for reason, names in untested_profiles(report)
     )
-    untested_html = f'<p class="muted">Not tested:</p><ul class="apis">{untested}</ul>'
+    untested_html = (
+        f'<p class="muted">Not tested:</p><ul class="apis">{untested}</ul>' if untested else ""
+    )
+    actions = ", ".join(f"<code>{_e(a)}</code> ({n})" for a, n in skip_actions(report)[:10])
+    if actions:
+        untested_html += f"<p>To run the skipped cases: {actions}</p>"
     rows = [
         [
             _e(p.name),
@@ -154,7 +160,7 @@ def _profiles(report: RunReport) -> str:
     head = ["Profile", "Verdict", "Requirements", "Passed", "Warned", "Failed", "Skipped"]
     head += ["Errored", "Reason", "Failing requirements"]
     table = _table(head, rows, range(2, 8)) if rows else ""
-    return f"<section><h2>Profiles</h2>{table}{untested_html if untested else ''}</section>"
+    return f"<section><h2>Profiles</h2>{table}{untested_html}</section>"
 
 
 def _areas(report: RunReport) -> str:

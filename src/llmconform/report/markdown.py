@@ -33,6 +33,7 @@ from llmconform.report._failures import (
     failure_groups,
     gate_word,
     latency_gates,
+    skip_actions,
     strict_failures,
     untested_profiles,
 )
@@ -202,6 +203,10 @@ def _profiles(report: RunReport) -> list[str]:
         lines.append(f"| {md(p.name)} | {verdict} | {counts} | {md(p.reason)} |")
     lines.append("")
     lines += [f"Not tested: {md(', '.join(n))}: {md(r)}" for r, n in untested_profiles(report)]
+    actions = skip_actions(report)
+    if actions:
+        shown = ", ".join(f"{md(a, limit=80)} ({n})" for a, n in actions[:10])
+        lines += ["", f"To run the skipped cases: {shown}"]
     return [*lines, ""]
 
 

@@ -251,3 +251,13 @@ def test_the_text_a_finding_points_at_is_shown_before_the_excerpt(build: Any) ->
     assert focus < html.index('<pre class="response">')
     md = render_markdown(report)
     assert 'Where the finding points:\n\n```\n$.choices[0].finish_reason: "banana"\n```' in md
+
+
+def test_markdown_and_html_say_what_would_run_the_skipped_cases(build: Any) -> None:
+    reason = "needs capability anthropic (not declared; add --capability anthropic to test it)"
+    cases = tuple(build.case(f"s{i}", Outcome.SKIP, reason=reason) for i in range(3))
+    report = build.report(cases, profiles=(build.profile(),))
+    assert "To run the skipped cases: --capability anthropic (3)" in render_markdown(report)
+    assert "To run the skipped cases: <code>--capability anthropic</code> (3)" in (
+        render_html(report)
+    )
