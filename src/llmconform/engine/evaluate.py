@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from email.utils import parsedate_to_datetime
@@ -9,6 +10,8 @@ from typing import Any
 
 from llmconform.catalog.steps import request_excerpt
 from llmconform.checks import CHECKS, CheckContext, Exchange, Issue, IssueKind, Unverifiable
+from llmconform.engine.focus import focus
+from llmconform.engine.redaction import EXCERPT_GAP
 from llmconform.model import (
     Capture,
     Case,
@@ -28,6 +31,11 @@ RATE_REQUIREMENT = "RATE-001"
 # Tags of cases expanded into many samples (see engine/expand.py).
 SAMPLED_TAGS = frozenset({"repeat", "accuracy", "property"})
 EXCERPT_BYTES = 600
+# Of a longer body, the excerpt keeps this much of the start and the rest of EXCERPT_BYTES
+# from the end: how a stream ends (a missing `data: [DONE]`, a last event) is often the point.
+EXCERPT_HEAD = 240
+# The request body is kept whole up to this size, so a report can print a reproduction.
+REQUEST_EXCERPT_CHARS = 8000
 
 
 def _finding(issue: Issue, check: str, requirements: Mapping[str, Requirement]) -> Finding:
@@ -59,9 +67,21 @@ def summarize(index: int, capture: Capture) -> ExchangeSummary:
         ms=ms,
         bytes=len(body),
         error=capture.error,
-        request_excerpt=request_excerpt(capture.request),
-        response_excerpt=body[:EXCERPT_BYTES].decode("utf-8", "replace"),
+        request_excerpt=request_excerpt(capture.request, REQUEST_EXCERPT_CHARS),
+        response_excerpt=body_excerpt(body),
+        auth=capture.request.auth,
+        auth_scheme=capture.request.auth_scheme,
     )
+
+
+def body_excerpt(body: bytes) -> str:
+    """The body whole when short; else its start and its end around an omission marker."""
+    if len(body) <= EXCERPT_BYTES:
+        return body.decode("utf-8", "replace")
+    tail = EXCERPT_BYTES - EXCERPT_HEAD
+    head_text = body[:EXCERPT_HEAD].decode("utf-8", "replace")
+    tail_text = body[-tail:].decode("utf-8", "replace")
+    return head_text + EXCERPT_GAP.format(len(body) - EXCERPT_BYTES) + tail_text
 
 
 def span_ms(captures: Sequence[Capture]) -> float:
@@ -166,6 +186,7 @@ def evaluate(
         findings.extend(_finding(i, ref.name, requirements) for i in issues)
     if unjudged:
         covered = tuple(r for r in covered if r not in unjudged or r in judged)
+    findings = [_with_evidence(f, exchanges) for f in findings]
     outcome = worst([f.outcome for f in findings])
     reason = next((f.message for f in findings if f.outcome in (Outcome.ERROR, Outcome.SKIP)), "")
     return _replace(
@@ -176,6 +197,16 @@ def evaluate(
         requirements=covered,
         metrics=metrics,
     )
+
+
+def _with_evidence(finding: Finding, exchanges: Sequence[Exchange]) -> Finding:
+    """A failing or warning finding with the response text its path points at."""
+    if not finding.path or finding.outcome not in (Outcome.FAIL, Outcome.WARN):
+        return finding
+    if not 0 <= finding.exchange < len(exchanges):
+        return finding
+    text = focus(exchanges[finding.exchange], finding.path)
+    return dataclasses.replace(finding, evidence=text) if text else finding
 
 
 def _valid_retry_after(value: str) -> bool:

@@ -54,7 +54,19 @@ def judge_profile(
     ]
     failing = tuple(dict.fromkeys([*failing, *waived_must]))
     if failing:
-        verdict, reason = ProfileVerdict.NOT_CERTIFIED, f"{len(failing)} requirement(s) failed"
+        # Worded to add up with the failed/warned columns: under --strict a requirement that
+        # still reads "warn" fails the profile too, and is counted as such.
+        failed_now = sum(
+            1 for r in mine if r.requirement.id in failing and r.outcome is Outcome.FAIL
+        )
+        strict_warns = sum(
+            1 for r in mine if r.requirement.id in failing and r.outcome is Outcome.WARN
+        )
+        others = len(failing) - failed_now - strict_warns
+        parts = [f"{failed_now + others} requirement(s) failed"] if failed_now + others else []
+        if strict_warns:
+            parts.append(f"{strict_warns} warning(s) failing under --strict")
+        verdict, reason = ProfileVerdict.NOT_CERTIFIED, ", ".join(parts)
         if waived_must:
             reason += f" (waived MUST: {', '.join(waived_must)}; a waiver never certifies)"
     elif not tested:

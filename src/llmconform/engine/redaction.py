@@ -7,6 +7,7 @@ excerpt may cut through it; every text that leaves a run goes through `redact`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import quote
@@ -16,6 +17,10 @@ from llmconform.model import CaseResult
 __all__ = ["REDACTED", "redact", "redact_result"]
 
 REDACTED = "[REDACTED]"
+# The seam of an excerpt that kept a body's start and end (engine.evaluate.body_excerpt):
+# a key cut there ends one piece and starts the next, so each piece is redacted on its own.
+EXCERPT_GAP = "\n[… {} bytes omitted …]\n"
+_GAP = re.compile(r"(\n\[… \d+ bytes omitted …\]\n)")
 _MIN_PARTIAL_KEY = 6  # a cut-off excerpt ending in this much of the key is redacted too
 
 
@@ -69,7 +74,8 @@ def redact_result(result: CaseResult, secret: str | None) -> CaseResult:
         result,
         reason=clean(result.reason),
         findings=tuple(
-            replace(f, message=clean(f.message), path=clean(f.path)) for f in result.findings
+            replace(f, message=clean(f.message), path=clean(f.path), evidence=clean(f.evidence))
+            for f in result.findings
         ),
         exchanges=tuple(
             replace(
@@ -77,7 +83,10 @@ def redact_result(result: CaseResult, secret: str | None) -> CaseResult:
                 path=clean(e.path),
                 error=clean(e.error) if e.error else e.error,
                 request_excerpt=clean(e.request_excerpt),
-                response_excerpt=clean(e.response_excerpt),
+                response_excerpt="".join(
+                    piece if i % 2 else clean(piece)
+                    for i, piece in enumerate(_GAP.split(e.response_excerpt))
+                ),
             )
             for e in result.exchanges
         ),

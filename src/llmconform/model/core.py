@@ -177,6 +177,9 @@ class Finding:
     outcome: Outcome
     path: str = ""
     exchange: int = 0
+    # The response text at `path` (an SSE event or a JSON value), found by the engine, so a
+    # report shows the evidence where the problem is; "" when there is no path or no match.
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,10 @@ class ExchangeSummary:
     error: str | None = None
     request_excerpt: str = ""
     response_excerpt: str = ""
+    # How the request authenticated ("default": the configured key, "none", "invalid") and
+    # with which header, so a report can print a reproduction without holding the key.
+    auth: str = "default"
+    auth_scheme: str = "bearer"
 
 
 @dataclass(frozen=True)

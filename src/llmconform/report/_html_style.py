@@ -75,6 +75,17 @@ svg.latency .pct { stroke-width: 1.5; stroke-dasharray: 4 3; }
 svg.latency .p50 { stroke: var(--good); } svg.latency .p90 { stroke: var(--meh); }
 svg.latency .p99 { stroke: var(--bad); }
 svg.latency .pct-label { fill: var(--ink); font-weight: 600; }
+pre.response, pre.curl, pre.focus { max-height: none; }
+pre.focus { border-color: var(--bad); margin-bottom: 8px; }
+svg.latency .threshold { stroke: var(--bad); stroke-width: 2.5; }
+.failure { border: 1px solid var(--line); border-left: 4px solid var(--bad); border-radius: 8px;
+  padding: 12px 16px; margin: 14px 0; }
+.failure.warn { border-left-color: #bf8700; }
+.failure h3 { font-size: 16px; }
+.failure dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 6px 0; }
+.failure dt { color: var(--muted); } .failure dd { margin: 0; overflow-wrap: anywhere; }
+.summary-list { margin: 6px 0 12px; padding-left: 20px; }
+details > summary { cursor: pointer; color: var(--muted); }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 @media print { .case { break-inside: avoid; } pre { max-height: none; } }
 """

@@ -1,8 +1,10 @@
 """The HTML report: one self-contained page people read (pure).
 
-A certificate header (target, model, edition and catalog digest, version, dates, a verdict
-per profile), per-profile and per-area tables, every failing or warning case with the rule
-it broke and the exchanges as evidence, errors, skips, and latency charts as inline SVG.
+Verdict and failures first: a header with the verdict and the failed requirements, then one
+card per failed (and warned) requirement: its statement, level, why it matters, what to fix,
+the cases that show it, the evidence of the first one and a curl command that replays it.
+Latency gates (percentiles, n, threshold, decision, a chart against the threshold) follow,
+then the per-profile and per-area tables, errors, skips and the exchange latency charts.
 
 The page needs no script and loads nothing: styles are inline and a Content-Security-Policy
 forbids scripts, plug-ins and every remote load, so even a rendering mistake could not run
@@ -15,16 +17,25 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from llmconform.model import CaseResult, ExchangeSummary, Finding, Outcome, RunReport
+from llmconform.model import ExchangeSummary, Outcome, ProfileVerdict, RunReport
 from llmconform.report._common import (
     OUTCOME_ORDER,
     PROFILE_WORDS,
     api_summaries,
     catalog_digest,
     multiline_safe,
-    requirement_statements,
     skip_reason,
     verdict_label,
+)
+from llmconform.report._failures import (
+    FailureGroup,
+    curl_command,
+    failure_groups,
+    gate_word,
+    latency_gates,
+    skip_actions,
+    strict_failures,
+    untested_profiles,
 )
 from llmconform.report._html_style import STYLE
 from llmconform.report.latency import fmt_ms, latency_samples, latency_stats, latency_svg
@@ -47,10 +58,11 @@ def render_html(report: RunReport) -> str:
     info = report.info
     sections = [
         _certificate(report),
+        _findings(report),
+        _gates(report),
+        _errors(report),
         _profiles(report),
         _areas(report),
-        _findings(report),
-        _errors(report),
         _skipped(report),
         _latency(report),
     ]
@@ -96,11 +108,13 @@ def _certificate(report: RunReport) -> str:
         f'<li class="pv {p.verdict.value}"><span class="pv-name">{_e(p.name)}</span>'
         f'<span class="pv-word">{PROFILE_WORDS[p.verdict]}</span></li>'
         for p in report.profiles
+        if p.verdict is not ProfileVerdict.NOT_TESTED
     )
     return (
         '<header class="cert">\n<p class="kicker">llmconform conformance report</p>\n'
         f'<h1><span class="muted">target</span> {_e(info.target)}</h1>\n'
         f'<p class="verdict {_verdict_class(report)}">{_e(verdict_label(report))}</p>\n'
+        + _failed_list(report)
         + "".join(f'<p class="note">{_e(note)}</p>\n' for note in report.notes)
         + (f'<ul class="pvs">{verdicts}</ul>\n' if verdicts else "")
         + f'<dl class="facts">{rows}</dl>\n</header>'
@@ -122,6 +136,17 @@ def _table(head: list[str], rows: list[list[str]], numeric: range = range(0)) ->
 def _profiles(report: RunReport) -> str:
     if not report.profiles:
         return "<section><h2>Profiles</h2><p>No profile was judged.</p></section>"
+    tested = [p for p in report.profiles if p.verdict is not ProfileVerdict.NOT_TESTED]
+    untested = "".join(
+        f"<li>{_e(', '.join(names))}: {_e(reason)}</li>"
+        for reason, names in untested_profiles(report)
+    )
+    untested_html = (
+        f'<p class="muted">Not tested:</p><ul class="apis">{untested}</ul>' if untested else ""
+    )
+    actions = ", ".join(f"<code>{_e(a)}</code> ({n})" for a, n in skip_actions(report)[:10])
+    if actions:
+        untested_html += f"<p>To run the skipped cases: {actions}</p>"
     rows = [
         [
             _e(p.name),
@@ -130,11 +155,12 @@ def _profiles(report: RunReport) -> str:
             _e(p.reason),
             " ".join(f"<code>{_e(r)}</code>" for r in p.failing),
         ]
-        for p in report.profiles
+        for p in tested
     ]
     head = ["Profile", "Verdict", "Requirements", "Passed", "Warned", "Failed", "Skipped"]
     head += ["Errored", "Reason", "Failing requirements"]
-    return f"<section><h2>Profiles</h2>{_table(head, rows, range(2, 8))}</section>"
+    table = _table(head, rows, range(2, 8)) if rows else ""
+    return f"<section><h2>Profiles</h2>{table}{untested_html}</section>"
 
 
 def _areas(report: RunReport) -> str:
@@ -156,42 +182,81 @@ def _areas(report: RunReport) -> str:
     )
 
 
-def _findings(report: RunReport) -> str:
-    bad = (Outcome.FAIL, Outcome.WARN)
-    cases = [c for c in report.cases if any(f.outcome in bad for f in c.findings)]
-    if not cases:
+def _failed_list(report: RunReport) -> str:
+    """The verdict's reasons in one list: each failed requirement, linked to its card."""
+    groups = failure_groups(report)
+    if not groups:
         return ""
-    cases.sort(key=lambda c: c.outcome is not Outcome.FAIL)  # failures first, stable
-    statements = requirement_statements(report)
-    articles = "\n".join(_case(c, statements) for c in cases)
-    return f"<section><h2>Failing and warning cases ({len(cases)})</h2>\n{articles}</section>"
-
-
-def _case(case: CaseResult, statements: dict[str, str]) -> str:
-    findings = [f for f in case.findings if f.outcome in (Outcome.FAIL, Outcome.WARN)]
-    rows = [_finding_row(f, statements) for f in findings]
-    head = ["Requirement", "Level", "Outcome", "Statement", "Message"]
-    evidence = "".join(_exchange(i, ex) for i, ex in enumerate(case.exchanges))
+    strict = strict_failures(report)
+    extra = f" ({strict} of them SHOULDs failing under --strict)" if strict else ""
+    items = "".join(
+        f"<li><code>{_e(g.result.requirement.id)}"
+        f"</code> {g.result.requirement.level.value}: {_e(g.result.requirement.statement)} "
+        f'<span class="muted">({len(g.cases)} case(s))</span></li>'
+        for g in groups
+    )
     return (
-        f'<article class="case">\n<h3><span class="pill {case.outcome.value}">'
-        f"{case.outcome.value}</span> <code>{_e(case.case_id)}</code> "
-        f'<span class="muted">{_e(case.title)} &middot; {_e(case.api)} &middot; '
-        f"{fmt_ms(case.duration_ms)}</span></h3>\n{_table(head, rows)}\n"
-        + (f'<div class="evidence">{evidence}</div>' if evidence else "")
-        + "\n</article>"
+        f'<p class="failed-head"><strong>{len(groups)} requirement(s) failed{extra}:</strong></p>'
+        f'<ul class="summary-list">{items}</ul>\n'
     )
 
 
-def _finding_row(f: Finding, statements: dict[str, str]) -> list[str]:
-    where = f'<br><span class="muted">at <code>{_e(f.path)}</code></span>' if f.path else ""
-    exchange = f' <span class="muted">(exchange #{f.exchange})</span>'
-    return [
-        f"<code>{_e(f.requirement)}</code>",
-        f.level.value,
-        f'<span class="pill {f.outcome.value}">{f.outcome.value}</span>',
-        _e(statements.get(f.requirement, "")),
-        f'<span class="msg">{_e(f.message)}</span>{where}{exchange}',
+def _findings(report: RunReport) -> str:
+    parts = []
+    for outcome, title in ((Outcome.FAIL, "Failed requirements"), (Outcome.WARN, "Warnings")):
+        groups = failure_groups(report, outcome)
+        if groups:
+            cards = "\n".join(_card(g, report.info.target) for g in groups)
+            parts.append(f"<section><h2>{title} ({len(groups)})</h2>\n{cards}</section>")
+    return "\n".join(parts)
+
+
+def _card(group: FailureGroup, target: str) -> str:
+    rr = group.result
+    req = rr.requirement
+    cases = ", ".join(f"<code>{_e(c.case_id)}</code>" for c, _ in group.cases) or "none recorded"
+    facts = [
+        ("Why it matters", _e(req.rationale) or "(no rationale recorded)"),
+        ("Spec", _e(req.spec) or "&ndash;"),
+        ("Profiles", _e(", ".join(req.profiles)) or "&ndash;"),
+        ("Cases", f"{len(group.cases)} of the {len(rr.cases)} that check it: {cases}"),
     ]
+    first = group.first
+    fix = ""
+    evidence = ""
+    if first is not None:
+        case, finding = first
+        where = f" at <code>{_e(finding.path)}</code>" if finding.path else ""
+        fix = (
+            f'<p class="fix"><strong>What to fix:</strong> {_e(req.statement)} '
+            f'<span class="muted">Observed in <code>{_e(case.case_id)}</code>:</span> '
+            f'<span class="msg">{_e(finding.message)}</span>{where}</p>'
+        )
+        if finding.evidence:  # the text the finding's path points at, found by the engine
+            evidence = (
+                '<p class="muted">Where the finding points:</p>'
+                f'<pre class="focus">{_e(finding.evidence)}</pre>'
+            )
+        if 0 <= finding.exchange < len(case.exchanges):
+            evidence += _evidence(finding.exchange, case.exchanges[finding.exchange], target)
+    rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    return (
+        f'<article class="failure {rr.outcome.value}" id="req-{_e(req.id)}">\n'
+        f'<h3><span class="pill {rr.outcome.value}">{rr.outcome.value}</span> '
+        f"<code>{_e(req.id)}</code> {req.level.value} &middot; {_e(req.statement)}</h3>\n"
+        f"{fix}<dl>{rows}</dl>{evidence}\n</article>"
+    )
+
+
+def _evidence(index: int, ex: ExchangeSummary, target: str) -> str:
+    curl = curl_command(target, ex)
+    repro = (
+        f'<p class="muted">Reproduce (the key is read from the environment):</p>'
+        f'<pre class="curl">{_e(curl)}</pre>'
+        if curl
+        else '<p class="muted">No reproduction: the request body was not recorded whole.</p>'
+    )
+    return f'<div class="evidence">{repro}{_exchange(index, ex)}</div>'
 
 
 def _exchange(index: int, ex: ExchangeSummary) -> str:
@@ -199,13 +264,44 @@ def _exchange(index: int, ex: ExchangeSummary) -> str:
     ms = "&ndash;" if ex.ms is None else fmt_ms(ex.ms)
     error = f' &middot; <span class="bad">error: {_e(ex.error)}</span>' if ex.error else ""
     return (
-        f'<div class="exchange"><p class="ex-head">#{index} <code>{_e(ex.method)} '
+        f'<div class="exchange"><p class="ex-head">Exchange #{index} <code>{_e(ex.method)} '
         f"{_e(ex.path)}</code> &rarr; <strong>{status}</strong> &middot; {ms} &middot; "
         f"{ex.bytes} bytes{error}</p>"
         f'<div class="excerpts"><div><p class="muted">request</p><pre>'
         f"{_e(ex.request_excerpt) or '(empty)'}</pre></div>"
-        f'<div><p class="muted">response</p><pre>{_e(ex.response_excerpt) or "(empty)"}</pre>'
+        f'<div><p class="muted">response (its start and its end)</p>'
+        f'<pre class="response">{_e(ex.response_excerpt) or "(empty)"}</pre>'
         "</div></div></div>"
+    )
+
+
+def _gates(report: RunReport) -> str:
+    gates = latency_gates(report)
+    if not gates:
+        return ""
+    rows, charts = [], []
+    for g in gates:
+        marks = dict(g.percentiles)
+        rows.append(
+            [
+                f"<code>{_e(g.requirement)}</code> {g.metric}",
+                f"<code>{_e(g.case_id)}</code>",
+                str(g.n),
+                *(fmt_ms(marks[p]) if p in marks else "&ndash;" for p in ("p50", "p90", "p99")),
+                "&ndash;" if g.threshold_ms is None else f"p99 &le; {fmt_ms(g.threshold_ms)}",
+                f'<span class="pill {g.decision.value}">{gate_word(g)}</span>'
+                + (f'<br><span class="muted">{_e(g.why)}</span>' if g.why else ""),
+            ]
+        )
+        samples = [(g.case_id, ms) for ms in g.samples_ms]
+        chart = latency_svg(samples, f"{g.metric} of {g.case_id}", g.threshold_ms)
+        if chart:
+            charts.append(f"<figure>{chart}</figure>")
+    head = ["Gate", "Case", "n", "p50", "p90", "p99", "Threshold", "Decision"]
+    return (
+        "<section><h2>Latency gates</h2><p>Time to first token (TTFT) and time per output "
+        "token (TPOT), nearest-rank percentiles; a gate is decided only with enough samples."
+        f"</p>{_table(head, rows, range(2, 6))}{''.join(charts)}</section>"
     )
 
 

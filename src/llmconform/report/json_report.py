@@ -131,7 +131,7 @@ def _case_to_dict(case: CaseResult) -> dict[str, Any]:
 
 
 def _finding_to_dict(f: Finding) -> dict[str, Any]:
-    return {
+    doc = {
         "requirement": f.requirement,
         "level": f.level.value,
         "check": f.check,
@@ -140,6 +140,9 @@ def _finding_to_dict(f: Finding) -> dict[str, Any]:
         "path": f.path,
         "exchange": f.exchange,
     }
+    if f.evidence:  # only when the engine found the text at `path`
+        doc["evidence"] = f.evidence
+    return doc
 
 
 def _exchange_to_dict(e: ExchangeSummary) -> dict[str, Any]:
@@ -152,6 +155,8 @@ def _exchange_to_dict(e: ExchangeSummary) -> dict[str, Any]:
         "error": e.error,
         "request_excerpt": e.request_excerpt,
         "response_excerpt": e.response_excerpt,
+        "auth": e.auth,
+        "auth_scheme": e.auth_scheme,
     }
 
 
@@ -229,6 +234,7 @@ def _case_from_dict(c: dict[str, Any]) -> CaseResult:
                 outcome=Outcome(f["outcome"]),
                 path=f["path"],
                 exchange=f["exchange"],
+                evidence=f.get("evidence", ""),
             )
             for f in c["findings"]
         ),
@@ -245,6 +251,8 @@ def _case_from_dict(c: dict[str, Any]) -> CaseResult:
                 error=e["error"],
                 request_excerpt=e["request_excerpt"],
                 response_excerpt=e["response_excerpt"],
+                auth=e.get("auth", "default"),
+                auth_scheme=e.get("auth_scheme", "bearer"),
             )
             for e in c["exchanges"]
         ),

@@ -95,12 +95,19 @@ class _Scale:
         return [step * i for i in range(int(self.high / step) + 1)]
 
 
-def latency_svg(samples: list[tuple[str, float]], title: str) -> str:
-    """An inline `<svg>` element charting `samples`, or "" when there is nothing to chart."""
+def latency_svg(
+    samples: list[tuple[str, float]], title: str, threshold: float | None = None
+) -> str:
+    """An inline `<svg>` element charting `samples`, or "" when there is nothing to chart.
+
+    With `threshold`, the axis reaches it and a solid line marks it, so the distance between
+    the distribution and its gate shows at a glance.
+    """
     stats = latency_stats([ms for _, ms in samples])
     if stats is None:
         return ""
-    scale = _Scale(stats.minimum, stats.maximum)
+    high = stats.maximum if threshold is None else max(stats.maximum, threshold)
+    scale = _Scale(stats.minimum, high)
     label = f"{title}: {stats.count} exchanges, " + ", ".join(
         f"p{p} {fmt_ms(v)}" for p, v in stats.percentiles
     )
@@ -114,6 +121,18 @@ def latency_svg(samples: list[tuple[str, float]], title: str) -> str:
     parts += _strip(samples, scale)
     parts += _axis(scale)
     parts += _marks(stats, scale)
+    if threshold is not None:
+        x = scale.x(threshold)
+        parts.append(
+            f'<line class="threshold" x1="{x:.1f}" x2="{x:.1f}" y1="{_HIST_TOP - 8}" '
+            f'y2="{_STRIP_BOTTOM}"><title>threshold {fmt_ms(threshold)}</title></line>'
+        )
+        # On the fourth label row (below p50/p90/p99), on the side with room for it.
+        anchor, dx = ("end", -4) if x > _W / 2 else ("start", 4)
+        parts.append(
+            f'<text class="pct-label threshold-label" x="{x + dx:.1f}" y="{_HIST_TOP + 44}" '
+            f'text-anchor="{anchor}">threshold {fmt_ms(threshold)}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)
 

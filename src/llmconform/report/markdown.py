@@ -1,8 +1,11 @@
 """A Markdown summary sized for a GitHub job summary (`$GITHUB_STEP_SUMMARY`).
 
-Layout: header facts, profile verdicts, failures, warnings, errors, skipped cases. Every
+Layout: the verdict and the failed requirements first (each with its statement, why it
+matters, the cases that show it, and in a `<details>` block the evidence and a curl
+reproduction), latency gates, then header facts, profiles, warnings, errors, skips. Every
 string that came from the target — or from a report file, which anyone can edit — goes
-through `md`, which turns it into inert inline text: one line, no markup, no raw HTML.
+through `md` (inert inline text: one line, no markup, no raw HTML) or `_fenced` (a code
+block whose fence is longer than any backtick run inside it).
 Tables are capped so that a run with thousands of findings stays far below GitHub's
 1 MiB summary limit.
 """
@@ -13,35 +16,62 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from llmconform.model import Finding, Outcome, RunReport
+from llmconform.model import Finding, Outcome, ProfileVerdict, RunReport
 from llmconform.report._common import (
     PROFILE_WORDS,
     api_summaries,
     catalog_digest,
     clip,
     display_safe,
+    multiline_safe,
     skip_reason,
     verdict_label,
 )
+from llmconform.report._failures import (
+    FailureGroup,
+    curl_command,
+    failure_groups,
+    gate_word,
+    latency_gates,
+    skip_actions,
+    strict_failures,
+    untested_profiles,
+)
+from llmconform.report.latency import fmt_ms
 
 __all__ = ["md", "render_markdown"]
 
 _CELL_LIMIT = 300  # characters of untrusted text per table cell
 _ROWS_LIMIT = 100  # rows per findings table
 
-# Characters with a meaning in GitHub-flavoured Markdown inline text (emphasis, code, links,
-# images, tables, strikethrough, math, emoji shortcodes, mentions) or in HTML. CommonMark
-# treats a character reference as literal text, never as markup, so each becomes `&#N;`.
-# Escaping `:` also defuses `scheme://` autolinks; `www.` autolinks are defused below.
-_SPECIAL = frozenset("\\`*_{}[]()<>#!|~$:@&\"'")
-_WWW = re.compile(r"(?i)(www)\.")
+# ASCII punctuation with a meaning in GitHub-flavoured Markdown inline text (emphasis, code,
+# links, images, tables, strikethrough, math) or HTML gets a backslash: it renders as itself
+# and stays readable in the raw file (`\[DONE\]`, not `&#91;DONE&#93;`).
+_BACKSLASHED = frozenset("\\`*_[]<>|~$&!")
+# What GitHub links after parsing (mentions, issue refs, `scheme://` and `www.` autolinks)
+# is broken with a character reference, which it does not see as the trigger character.
+# Emoji shortcodes (`:rocket:`) likewise.
+_AUTOLINKS = re.compile(r"(?i)(?<=www)\.|:(?=//)|:(?=[a-z][\w+-]*:)|@|#(?=\d)")
 
 
 def md(text: str, *, limit: int = _CELL_LIMIT) -> str:
     """Untrusted text as inert, single-line Markdown inline content."""
     flat = display_safe(clip(text, limit))  # one line, controls and bidi shown as \\xNN
-    escaped = "".join(f"&#{ord(ch)};" if ch in _SPECIAL else ch for ch in flat)
-    return _WWW.sub(r"\1&#46;", escaped)
+    linked = _AUTOLINKS.sub(lambda m: f"&#{ord(m.group())};", flat)
+    # `&` of the references just made must stay; every other `&` is escaped.
+    return re.sub(
+        r"&(?!#\d+;)|[^&]",
+        lambda m: "\\" + m.group() if m.group() in _BACKSLASHED else m.group(),
+        linked,
+    )
+
+
+def _fenced(text: str, lang: str = "") -> list[str]:
+    """Untrusted multi-line text as a code block nothing inside can close."""
+    body = multiline_safe(text)
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{lang}", *body.split("\n"), fence]
 
 
 def render_markdown(report: RunReport) -> str:
@@ -49,15 +79,91 @@ def render_markdown(report: RunReport) -> str:
     lines = [f"# llmconform: {md(verdict_label(report))}", ""]
     lines += [f"> {md(note, limit=400)}" for note in report.notes]
     lines += [""] if report.notes else []
+    lines += _failed(report)
+    lines += _gates(report)
     lines += _header(report)
     lines += _profiles(report)
-    fails = _findings(report, Outcome.FAIL)
-    warns = _findings(report, Outcome.WARN)
-    lines += _findings_table("Failures", fails)
-    lines += _findings_table("Warnings", warns)
+    lines += _findings_table("Warnings", _findings(report, Outcome.WARN))
     lines += _errors(report)
     lines += _skipped(report)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _failed(report: RunReport) -> list[str]:
+    groups = failure_groups(report)
+    if not groups:
+        return []
+    strict = strict_failures(report)
+    extra = f" ({strict} of them SHOULDs failing under --strict)" if strict else ""
+    lines = [f"## {len(groups)} requirement(s) failed{extra}", ""]
+    lines += [
+        f"- **{md(g.result.requirement.id)}** {g.result.requirement.level.value}: "
+        f"{md(g.result.requirement.statement)} ({len(g.cases)} case(s))"
+        for g in groups
+    ]
+    lines.append("")
+    for g in groups[:_ROWS_LIMIT]:
+        lines += _group(g, report.info.target)
+    lines += _more(len(groups))
+    return lines
+
+
+def _group(g: FailureGroup, target: str) -> list[str]:
+    req = g.result.requirement
+    shown = ", ".join(md(c.case_id) for c, _ in g.cases[:10])
+    more = f" and {len(g.cases) - 10} more" if len(g.cases) > 10 else ""
+    lines = [
+        f"### {md(req.id)} {req.level.value}: {md(req.statement)}",
+        "",
+        f"- **Why it matters:** {md(req.rationale) or 'no rationale recorded'}",
+        f"- **Spec:** {md(req.spec) or '-'}",
+        f"- **Shown by {len(g.cases)} of the {len(g.result.cases)} case(s) that check it:** "
+        f"{shown}{more}",
+    ]
+    first = g.first
+    if first is None:
+        return [*lines, ""]
+    case, finding = first
+    where = f" (at {md(finding.path)})" if finding.path else ""
+    lines.append(
+        f"- **What to fix:** {md(req.statement)} {md(case.case_id)}: {md(finding.message)}{where}"
+    )
+    lines.append("")
+    if 0 <= finding.exchange < len(case.exchanges):
+        ex = case.exchanges[finding.exchange]
+        curl = curl_command(target, ex)
+        status = "no response" if ex.status is None else str(ex.status)
+        lines += ["<details><summary>Evidence and reproduction</summary>", ""]
+        if curl:
+            lines += ["Reproduce (the key is read from the environment):", ""]
+            lines += [*_fenced(curl, "sh"), ""]
+        if finding.evidence:
+            lines += ["Where the finding points:", "", *_fenced(finding.evidence), ""]
+        lines += [f"Response: {status}, {ex.bytes} bytes (its start and its end):", ""]
+        lines += [*_fenced(ex.response_excerpt or "(empty)"), "", "</details>"]
+    return [*lines, ""]
+
+
+def _gates(report: RunReport) -> list[str]:
+    gates = latency_gates(report)
+    if not gates:
+        return []
+    lines = [
+        "## Latency gates",
+        "",
+        "| Gate | Case | n | p50 | p90 | p99 | Threshold | Decision |",
+        "|---|---|--:|--:|--:|--:|--:|---|",
+    ]
+    for g in gates:
+        marks = dict(g.percentiles)
+        pcts = " | ".join(fmt_ms(marks[p]) if p in marks else "-" for p in ("p50", "p90", "p99"))
+        limit = "-" if g.threshold_ms is None else f"p99 ≤ {fmt_ms(g.threshold_ms)}"
+        why = f" ({md(g.why)})" if g.why else ""
+        lines.append(
+            f"| {md(g.requirement)} {g.metric} | {md(g.case_id)} | {g.n} | {pcts} | {limit} "
+            f"| {gate_word(g)}{why} |"
+        )
+    return [*lines, ""]
 
 
 def _header(report: RunReport) -> list[str]:
@@ -88,11 +194,19 @@ def _profiles(report: RunReport) -> list[str]:
         "|---|---|--:|--:|--:|--:|--:|---|",
     ]
     for p in report.profiles:
+        if p.verdict is ProfileVerdict.NOT_TESTED:
+            continue
         verdict = PROFILE_WORDS[p.verdict]
         if p.verdict.value == "certified":
             verdict = f"**{verdict}**"
         counts = " | ".join(str(n) for n in (p.passed, p.warned, p.failed, p.skipped, p.errored))
         lines.append(f"| {md(p.name)} | {verdict} | {counts} | {md(p.reason)} |")
+    lines.append("")
+    lines += [f"Not tested: {md(', '.join(n))}: {md(r)}" for r, n in untested_profiles(report)]
+    actions = skip_actions(report)
+    if actions:
+        shown = ", ".join(f"{md(a, limit=80)} ({n})" for a, n in actions[:10])
+        lines += ["", f"To run the skipped cases: {shown}"]
     return [*lines, ""]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -18,7 +19,6 @@ from llmconform.model import (
     CaseResult,
     Finding,
     Outcome,
-    ProfileResult,
     ProfileVerdict,
     RequirementResult,
     RunReport,
@@ -33,6 +33,16 @@ from llmconform.report._common import (
     summary_line,
     verdict_label,
 )
+from llmconform.report._failures import (
+    FailureGroup,
+    failure_groups,
+    gate_word,
+    latency_gates,
+    skip_actions,
+    strict_failures,
+    untested_profiles,
+)
+from llmconform.report.latency import fmt_ms
 
 __all__ = ["render_terminal", "summary_line"]
 
@@ -54,30 +64,118 @@ _MESSAGE_LIMIT = 240  # per finding line when not verbose
 _CASES_SHOWN = 5  # cases listed per failed requirement when not verbose
 
 
-def render_terminal(report: RunReport, console: Console, *, verbose: bool = False) -> None:
-    """Print a human summary of `report` on `console` (all findings when `verbose`)."""
+def render_terminal(
+    report: RunReport, console: Console, *, verbose: bool = False, html_path: str = ""
+) -> None:
+    """Print a human summary of `report` on `console` (all findings when `verbose`).
+
+    Laid out for an 80-column CI log: the verdict and the failed requirements first, then
+    latency gates, tested profiles, one line per reason for the untested ones, and the next
+    step. The per-area table only with `verbose`.
+    """
     _header(report, console)
-    if report.profiles:
-        console.print(_profile_table(report.profiles))
-    if report.requirements:
-        console.print(_area_table(report.requirements))
-    for line in api_summaries(report):
-        console.print(Text.assemble(("cases   ", "dim"), line))
-    cases = {c.case_id: c for c in report.cases}
-    for outcome, title in ((Outcome.FAIL, "Failed"), (Outcome.WARN, "Warnings")):
-        failed = [r for r in report.requirements if r.outcome is outcome]
-        if failed:
-            console.print()
-            console.print(Text(f"{title} ({len(failed)})", style=_STYLE[outcome]))
-            for rr in failed:
-                _requirement_block(console, rr, cases, verbose=verbose)
-    _error_cases(console, report.cases)
-    if verbose:
-        _skipped_cases(console, report.cases)
-    console.print()
     console.print(_verdict_text(report))
     for note in report.notes:
-        console.print(Text.assemble(("note    ", "dim"), display_safe(note)))
+        console.print(_labelled("note", display_safe(note)))
+    for outcome, title in ((Outcome.FAIL, "Failed"), (Outcome.WARN, "Warnings")):
+        groups = failure_groups(report, outcome)
+        if groups:
+            console.print()
+            console.print(Text(f"{title} ({len(groups)})", style=_STYLE[outcome]))
+            for group in groups:
+                _requirement_block(console, group, verbose=verbose)
+    _error_cases(console, report.cases)
+    _gate_lines(console, report)
+    if report.profiles:
+        console.print()
+        _profile_lines(console, report)
+    if verbose and report.requirements:
+        console.print(_area_table(report.requirements))
+    actions = skip_actions(report)
+    if actions:
+        shown = ", ".join(f"{display_safe(a, limit=60)} ({n})" for a, n in actions[:6])
+        more = f", {len(actions) - 6} more with --verbose" if len(actions) > 6 else ""
+        console.print(_at(2, ("to run skipped cases: ", "dim"), shown + more))
+    for line in api_summaries(report):
+        console.print(Text.assemble(("cases   ", "dim"), line))
+    if verbose:
+        _skipped_cases(console, report.cases)
+    _next_step(console, report, html_path)
+
+
+def _at(indent: int, *parts: str | tuple[str, str]) -> Padding:
+    """Text wrapped with a hanging indent, so continuation lines stay under their item."""
+    return Padding(Text.assemble(*parts), (0, 0, 0, indent), expand=False)
+
+
+def _labelled(label: str, *parts: str | tuple[str, str], style: str = "dim") -> Table:
+    """`label  text`, the text wrapping in its own column (80-column logs stay readable)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=7, no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text(label, style=style), Text.assemble(*parts))
+    return grid
+
+
+def _next_step(console: Console, report: RunReport, html_path: str) -> None:
+    groups = failure_groups(report) or failure_groups(report, Outcome.WARN)
+    steps = []
+    if groups:
+        steps.append(f"llmconform explain {display_safe(groups[0].result.requirement.id)}")
+    if html_path:
+        steps.append(f"open {display_safe(html_path)}")
+    if steps:
+        console.print()
+        console.print(_labelled("next", "; ".join(steps), style="bold"))
+
+
+def _gate_lines(console: Console, report: RunReport) -> None:
+    gates = latency_gates(report)
+    if not gates:
+        return
+    console.print()
+    console.print(Text("Latency gates", style="bold"))
+    for g in gates:
+        marks = " ".join(f"{p} {fmt_ms(v)}" for p, v in g.percentiles)
+        limit = "no threshold" if g.threshold_ms is None else f"p99 <= {fmt_ms(g.threshold_ms)}"
+        style = _STYLE.get(g.decision, "") if g.threshold_ms is not None else "dim"
+        console.print(
+            Text.assemble(
+                f"  {g.metric} {display_safe(g.requirement)} n={g.n} {marks}; {limit}: ",
+                (gate_word(g), style),
+            )
+        )
+        if g.why and g.decision is not Outcome.PASS:
+            console.print(_at(4, (display_safe(g.why, limit=_MESSAGE_LIMIT), "dim")))
+
+
+def _profile_lines(console: Console, report: RunReport) -> None:
+    """One short line per tested profile; the untested ones once per reason."""
+    for p in report.profiles:
+        if p.verdict is ProfileVerdict.NOT_TESTED:
+            continue
+        counts = f"{p.passed} passed, {p.warned} warned, {p.failed} failed"
+        if p.skipped:
+            counts += f", {p.skipped} skipped"
+        if p.errored:
+            counts += f", {p.errored} errored"
+        console.print(
+            Text.assemble(
+                "  ",
+                (f"{display_safe(p.name):<24}", "bold"),
+                (f"{PROFILE_WORDS[p.verdict]:<14}", _PROFILE_STYLE[p.verdict]),
+                counts,
+            )
+        )
+    for reason, names in untested_profiles(report):
+        console.print(
+            _at(
+                2,
+                ("not tested: ", "dim"),
+                display_safe(", ".join(names)),
+                (f" ({display_safe(reason, limit=_MESSAGE_LIMIT)})", "dim"),
+            )
+        )
 
 
 def _header(report: RunReport, console: Console) -> None:
@@ -95,7 +193,7 @@ def _header(report: RunReport, console: Console) -> None:
     console.print(Text.assemble(("run     ", "dim"), state, _timespan(report)))
     if info.capabilities:
         caps = ", ".join(display_safe(c) for c in info.capabilities)
-        console.print(Text.assemble(("claims  ", "dim"), caps))
+        console.print(_labelled("claims", caps))
     if info.options.get("strict"):
         console.print(Text.assemble(("strict  ", "dim"), "yes: SHOULD warnings fail"))
 
@@ -106,28 +204,6 @@ def _timespan(report: RunReport) -> str:
         return ""
     end = f" → {display_safe(info.finished_at)}" if info.finished_at else ""
     return f" ({display_safe(info.started_at)}{end})"
-
-
-def _profile_table(profiles: tuple[ProfileResult, ...]) -> Table:
-    """One row per profile: its verdict, the requirement tallies behind it, and why."""
-    with_errors = any(p.errored for p in profiles)
-    table = Table(title="Profiles", title_justify="left")
-    table.add_column("profile")
-    table.add_column("verdict")
-    for name in ("passed", "warned", "failed", "skipped"):
-        table.add_column(name, justify="right")
-    if with_errors:
-        table.add_column("errored", justify="right")
-    table.add_column("reason")
-    for p in profiles:
-        counts = [p.passed, p.warned, p.failed, p.skipped] + ([p.errored] if with_errors else [])
-        table.add_row(
-            Text(display_safe(p.name)),
-            Text(PROFILE_WORDS[p.verdict], style=_PROFILE_STYLE[p.verdict]),
-            *(Text(str(n) if n else "·") for n in counts),
-            Text(display_safe(p.reason, limit=_MESSAGE_LIMIT)),
-        )
-    return table
 
 
 def _area_table(requirements: tuple[RequirementResult, ...]) -> Table:
@@ -148,46 +224,38 @@ def _area_table(requirements: tuple[RequirementResult, ...]) -> Table:
     return table
 
 
-def _requirement_block(
-    console: Console, rr: RequirementResult, cases: dict[str, CaseResult], *, verbose: bool
-) -> None:
+def _requirement_block(console: Console, group: FailureGroup, *, verbose: bool) -> None:
+    rr = group.result
     req = rr.requirement
     console.print(
-        Text.assemble(
-            "  ",
+        _at(
+            2,
             (display_safe(req.id), _STYLE[rr.outcome]),
             " ",
             (req.level.value, "bold"),
-            "  ",
+            f" in {len(group.cases)} of {len(rr.cases)} case(s): ",
             display_safe(req.statement),
         )
     )
-    case_ids = rr.cases if verbose else rr.cases[:_CASES_SHOWN]
-    listed = 0
-    for case_id in case_ids:
-        case = cases.get(case_id)
-        findings = [] if case is None else _findings_for(case, req.id, rr.outcome)
-        if not findings:
-            continue
-        listed += 1
-        shown = findings if verbose else findings[:1]
-        for finding in shown:
-            console.print(_finding_text(case_id, finding, verbose=verbose))
-    hidden = len(rr.cases) - len(case_ids)
+    if req.rationale:
+        why = display_safe(req.rationale, limit=_MESSAGE_LIMIT)
+        console.print(_at(4, ("why: ", "dim"), (why, "dim")))
+    shown = group.cases if verbose else group.cases[:_CASES_SHOWN]
+    for case, findings in shown:
+        for finding in findings if verbose else findings[:1]:
+            console.print(
+                Padding(_finding_text(case.case_id, finding, verbose=verbose), (0, 0, 0, 4))
+            )
+    hidden = len(group.cases) - len(shown)
     if hidden > 0:
         console.print(Text(f"      … and {hidden} more case(s); use --verbose", style="dim"))
-    elif listed == 0:
+    elif not group.cases:
         console.print(Text("      (no finding recorded for this requirement)", style="dim"))
-
-
-def _findings_for(case: CaseResult, requirement: str, outcome: Outcome) -> list[Finding]:
-    return [f for f in case.findings if f.requirement == requirement and f.outcome is outcome]
 
 
 def _finding_text(case_id: str, finding: Finding, *, verbose: bool) -> Text:
     limit = None if verbose else _MESSAGE_LIMIT
     text = Text.assemble(
-        "    ",
         (display_safe(case_id), "bold"),
         ": ",
         display_safe(finding.message, limit=limit),
@@ -236,7 +304,10 @@ def _verdict_text(report: RunReport) -> Text:
     failed = sum(1 for r in report.requirements if r.outcome is Outcome.FAIL)
     warned = sum(1 for r in report.requirements if r.outcome is Outcome.WARN)
     errors = sum(1 for c in report.cases if c.outcome is Outcome.ERROR)
-    detail = f"  {failed} requirement(s) failed, {warned} warned"
+    strict = strict_failures(report)
+    # Under --strict a warned SHOULD fails: say so, so the count matches the profile columns.
+    of_them = f" ({strict} by --strict)" if strict else ""
+    detail = f"  {failed} requirement(s) failed{of_them}, {warned} warned"
     if errors:
         detail += f", {errors} case(s) could not be run"
     return Text.assemble(("verdict ", "bold"), (f" {label} ", style), detail)

@@ -175,6 +175,12 @@ def test_strict_turns_a_should_warning_into_not_certified() -> None:
     strict = judge_profile("core", results, strict=True)
     assert strict.verdict is ProfileVerdict.NOT_CERTIFIED
     assert strict.failing == ("B-1",)
+    # The reason adds up with the columns: the requirement still reads "warn" (warned=1).
+    assert (strict.failed, strict.warned) == (0, 1)
+    assert strict.reason == "1 warning(s) failing under --strict"
+    both = judge_profile("core", [rr(A, Outcome.FAIL), rr(B, Outcome.WARN)], strict=True)
+    assert both.reason == "1 requirement(s) failed, 1 warning(s) failing under --strict"
+    assert judge_profile("core", [rr(A, Outcome.FAIL)]).reason == "1 requirement(s) failed"
 
 
 @pytest.mark.parametrize("untested", [Outcome.SKIP, Outcome.ERROR])

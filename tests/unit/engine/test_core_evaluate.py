@@ -8,7 +8,7 @@ import pytest
 
 from llmconform.checks import CHECKS, CheckContext, Issue, IssueKind, Unverifiable, check
 from llmconform.engine.evaluate import TRANSPORT_REQUIREMENT, evaluate, skipped, summarize
-from llmconform.model import Case, CheckRef, Level, Outcome, Requirement
+from llmconform.model import Case, CaseResult, CheckRef, Level, Outcome, Requirement
 
 from core_helpers import T0, capture, completion
 
@@ -176,8 +176,18 @@ def test_summaries_keep_short_secret_free_evidence() -> None:
         1000,
     )
     assert summary.ms == pytest.approx(1.0)
-    assert summary.response_excerpt == "y" * 600
+    assert summary.response_excerpt == "y" * 240 + "\n[… 400 bytes omitted …]\n" + "y" * 360
     assert summary.request_excerpt == 'POST /chat/completions {"model": "m", "n": 1}'
+    assert (summary.auth, summary.auth_scheme) == ("default", "bearer")
+
+
+def test_a_long_body_keeps_its_end_where_a_stream_says_how_it_ended() -> None:
+    body = b"data: {}\n\n" * 200 + b'data: {"last": true}\n\n'
+    summary = summarize(0, capture(body, request_json={"model": "m"}))
+    assert summary.response_excerpt.startswith("data: {}")
+    assert summary.response_excerpt.endswith('data: {"last": true}\n\n')
+    assert len(summary.response_excerpt.encode()) < 700
+    assert summarize(0, capture(b"short")).response_excerpt == "short"
 
 
 def test_skipped_results_carry_the_reason() -> None:
@@ -231,3 +241,22 @@ def test_a_case_lasts_from_its_first_request_to_its_last_response() -> None:
     assert result.duration_ms == 400.5
     unfinished = replace(first, t_end_ns=None)
     assert evaluate(make_case(CheckRef("core-test.clean")), [unfinished], REQS).duration_ms == 0.0
+
+
+def test_a_key_cut_at_the_excerpt_seam_is_redacted_on_both_sides() -> None:
+    from llmconform.engine.evaluate import EXCERPT_HEAD
+    from llmconform.engine.redaction import redact_result
+
+    key = "sk-seam-0123456789abcdefghij"
+    # The key straddles the end of the kept start; a second copy straddles the kept end's start.
+    body = b"a" * (EXCERPT_HEAD - 10) + key.encode() + b"b" * 600
+    tail_start = len(body) - (600 - EXCERPT_HEAD)
+    body = body[: tail_start - 8] + key.encode() + body[tail_start - 8 + len(key) :]
+    summary = summarize(0, capture(body))
+    assert "bytes omitted" in summary.response_excerpt
+    assert key[:10] in summary.response_excerpt  # the cut pieces are there before redaction
+    result = CaseResult("c", "t", "chat", Outcome.PASS, exchanges=(summary,))
+    clean = redact_result(result, key).exchanges[0].response_excerpt
+    for n in range(6, len(key)):
+        assert key[:n] not in clean and key[-n:] not in clean, n
+    assert clean.count("[REDACTED]") == 2

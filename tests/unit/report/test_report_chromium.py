@@ -100,3 +100,62 @@ def test_page_renders_to_a_screenshot(sample: RunReport, tmp_path: Path) -> None
     _chromium(tmp_path, page, f"--screenshot={shot}", "--window-size=1280,2000")
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
+
+
+def test_a_failing_run_leads_with_its_failures_and_a_reproduction(tmp_path: Path) -> None:
+    """A server whose streams lack `data: [DONE]`: the page opens on that failure."""
+    from broken_servers import no_done_app
+    from support import TEST_KEY, run_against
+
+    report = run_against(no_done_app, keyword="stream.basic or auth.invalid_key")
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    dom = _chromium(tmp_path, page, "--dump-dom")
+    first = dom.index('id="req-')
+    # The first failure card comes before every table of the page.
+    assert first < dom.index("<h2>Profiles")
+    assert dom.index("NOT CONFORMANT") < first
+    assert "curl -sS -N -X POST" in dom and "$LLMCONFORM_API_KEY" in dom
+    assert TEST_KEY not in dom
+    # Where it lands on screen: a copy without the policy, plus a script that only measures.
+    measure = "<script>document.title='top=' + Math.round(document.querySelector('.failure')"
+    measure += ".getBoundingClientRect().top)</script></body>"
+    probe = tmp_path / "probe.html"
+    html = render_html(report).replace(f'content="{CSP}"', 'content=""')
+    probe.write_text(html.replace("</body>", measure), encoding="utf-8")
+    top = int(_title(_chromium(tmp_path, probe, "--dump-dom", "--window-size=1280,1000"))[4:])
+    assert 0 < top < 1000  # on the first screen, not ~2,400 px down below the tables
+    stream = dom[dom.index('id="req-STREAM-003"') :]
+    # The evidence shows the stream's end: its last event carries a finish_reason.
+    assert '"finish_reason":"stop"' in stream.split("</article>")[0]
+
+
+def test_a_latency_run_shows_its_gates_against_their_thresholds(tmp_path: Path) -> None:
+    """One real latency run (300 samples, enough to decide p99): the page shows each gate."""
+    from llmconform.reference.app import create_app
+
+    from support import TEST_KEY, run_against
+
+    app = create_app(api_key=TEST_KEY)
+    thresholds = {"ttft_p99_ms": 2000.0, "tpot_p99_ms": 3.0}
+    report = run_against(
+        app,
+        keyword="perf.stream_latency",
+        profiles=("performance",),
+        requests=300,
+        warmup=0,
+        latency=thresholds,
+    )
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    dom = _chromium(tmp_path, page, "--dump-dom")
+    gates = dom[dom.index("<h2>Latency gates</h2>") :]
+    outcomes = {rr.requirement.id: rr.outcome.value for rr in report.requirements}
+    for req, metric, limit in (("PERF-001", "TTFT", "2 s"), ("PERF-002", "TPOT", "3 ms")):
+        row = gates[gates.index(f"<code>{req}</code> {metric}") :].split("</tr>")[0]
+        assert '<td class="num">300</td>' in row  # n
+        assert f"p99 ≤ {limit}" in row
+        assert f'<span class="pill {outcomes[req]}">' in row  # the engine's decision
+        # Its chart draws the samples with the threshold as a line.
+        assert f"threshold {limit}</title>" in gates
+    assert gates.count('<svg class="latency"') >= 2

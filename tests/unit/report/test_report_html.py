@@ -80,10 +80,12 @@ def test_certificate_header(sample: RunReport) -> None:
         "Date 2026-11-02T10:00:00Z → 2026-11-02T10:01:00Z",
         "Run complete",
         "Claimed capabilities streaming, tools",
-        "chat-core not certified chat-streaming certified errors-and-auth inconclusive "
-        "embeddings not tested",
+        "chat-core not certified chat-streaming certified errors-and-auth inconclusive Model",
+        "1 requirement(s) failed: CHAT-STREAM-004 MUST: statement of CHAT-STREAM-004 (1 case(s))",
     ):
         assert expected in visible, expected
+    # An untested profile is said once, below, with its reason; the header lists what was judged.
+    assert "Not tested: embeddings: no requirement of this profile was tested" in visible
 
 
 def test_profile_and_area_tables(sample: RunReport) -> None:
@@ -100,27 +102,39 @@ def test_failing_case_shows_rule_message_and_evidence(sample: RunReport, build: 
     cases[1] = replace(
         cases[1],
         exchanges=(
-            build.exchange(request_excerpt='{"stream": true}', response_excerpt="data: {}"),
+            build.exchange(
+                request_excerpt='POST /chat/completions {"stream": true}',
+                response_excerpt="data: {}",
+            ),
             build.exchange(status=None, ms=None, error="reset"),
         ),
     )
     visible = Page(render_html(replace(sample, cases=tuple(cases)))).visible
     assert (
-        "CHAT-STREAM-004 MUST fail statement of CHAT-STREAM-004 stream ended without data: "
-        "[DONE] at $.events[-1] (exchange #0)"
+        "fail CHAT-STREAM-004 MUST · statement of CHAT-STREAM-004 What to fix: statement of "
+        "CHAT-STREAM-004 Observed in chat.stream.done : stream ended without data: [DONE] at "
+        "$.events[-1] Why it matters clients break otherwise"
     ) in visible
-    assert "#0 POST /chat/completions → 200 · 12 ms · 512 bytes" in visible
-    assert 'request {"stream": true} response data: {}' in visible
-    assert "#1 POST /chat/completions → no response · \u2013 · 512 bytes · error: reset" in visible
-    assert "CHAT-CREATED-002 SHOULD warn statement of CHAT-CREATED-002" in visible
+    assert "Cases 1 of the 1 that check it: chat.stream.done" in visible
+    assert (
+        "curl -sS -N -X POST http://127.0.0.1:8000/v1/chat/completions -H "
+        "\"Authorization: Bearer $LLMCONFORM_API_KEY\" -H 'Content-Type: application/json' "
+        "-d '{\"stream\": true}'"
+    ) in visible
+    # The evidence is the exchange the finding points at (#0), not every exchange of the case.
+    assert "Exchange #0 POST /chat/completions → 200 · 12 ms · 512 bytes" in visible
+    assert "error: reset" not in visible
+    assert "warn CHAT-CREATED-002 SHOULD · statement of CHAT-CREATED-002" in visible
     assert visible.index("chat.stream.done") < visible.index("chat.created.seconds")
+    # Failures come before every table.
+    assert visible.index("What to fix") < visible.index("Profiles Profile Verdict")
     assert "Errors (1)" in visible and "chat.tools.roundtrip connection refused" in visible
     assert "Skipped or unsupported (2)" in visible
 
 
 def test_passing_cases_are_not_listed_as_findings(sample: RunReport) -> None:
     visible = Page(render_html(sample)).visible
-    assert "Failing and warning cases (2)" in visible
+    assert "Failed requirements (1)" in visible and "Warnings (1)" in visible
     assert "chat.basic" not in visible
 
 

@@ -78,6 +78,8 @@ def test_document_carries_format_and_every_field(sample: RunReport) -> None:
         "error": "reset",
         "request_excerpt": "",
         "response_excerpt": "",
+        "auth": "default",
+        "auth_scheme": "bearer",
     }
     assert doc["profiles"][0] == {
         "name": "chat-core",
