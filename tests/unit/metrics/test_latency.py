@@ -70,13 +70,14 @@ def test_summary_is_nearest_rank() -> None:
 # The injected delays are lower bounds the measurement can never go under; the upper bounds
 # only say "sane", loose enough for a loaded CI machine (this is not a speed test: those
 # figures live in benchmarks/). A gate below the injected TTFT must fail; one far above it
-# must pass.
+# must pass. The failing threshold sits well above the instrument's floor even on a loaded
+# machine (a gate is decided only when the floor is under a fifth of its threshold).
 @pytest.mark.parametrize(
-    ("threshold_ms", "expected"), [(80.0, Outcome.FAIL), (5000.0, Outcome.PASS)]
+    ("threshold_ms", "expected"), [(200.0, Outcome.FAIL), (5000.0, Outcome.PASS)]
 )
 def test_injected_delays_are_measured_and_gated(threshold_ms: float, expected: Outcome) -> None:
-    # 100 ms before the first token, 2 ms between tokens; ~12 tokens per answer.
-    app = create_app(ttft_delay_s=0.100, token_delay_s=0.002)
+    # 250 ms before the first token, 2 ms between tokens; ~12 tokens per answer.
+    app = create_app(ttft_delay_s=0.250, token_delay_s=0.002)
     report = run_against(
         app,
         api_key=None,
@@ -91,7 +92,7 @@ def test_injected_delays_are_measured_and_gated(threshold_ms: float, expected: O
     case = next(c for c in report.cases if c.case_id == "perf.stream_latency")
     lat = case.metrics["latency"]
     assert lat["ttft_ms"]["n"] == 299
-    assert 100.0 <= lat["ttft_ms"]["p50"] < 1000.0
+    assert 250.0 <= lat["ttft_ms"]["p50"] < 1000.0
     assert 2.0 <= lat["tpot_ms"]["p50"] < 50.0
     assert case.outcome is expected
     if expected is Outcome.FAIL:
