@@ -41,7 +41,10 @@ def tell(
             f"{verdict_label(report)}: {summary_line(report)}", highlight=False, soft_wrap=True
         )
         return
-    render_terminal(report, console, verbose=request.verbose)
+    html = paths.get("html") or []
+    render_terminal(
+        report, console, verbose=request.verbose, html_path=str(html[0]) if html else ""
+    )
     for fmt, written in paths.items():
         more = f" (+{len(written) - 1} per-profile files)" if len(written) > 1 else ""
         # soft_wrap: a path broken across lines cannot be copied.
