@@ -27,6 +27,7 @@ from typing import Any
 
 from llmconform.errors import EvidenceError
 from llmconform.model import BodyChunk, Capture, Request
+from llmconform.model.work import cut_body
 
 FORMAT = "llmconform-cassette"
 VERSION = 1
@@ -152,6 +153,8 @@ def encode_capture(
             "transport": c.transport,
             "error": None if c.error is None else _scrub_text(c.error, secrets),
             "truncated": c.truncated,
+            # Only when cut, so cassettes of ordinary runs keep their bytes (and hashes).
+            **({"cut": c.cut} if c.cut else {}),
         },
     }
 
@@ -183,9 +186,14 @@ def decode_capture(data: Mapping[str, Any]) -> Capture:
             transport="replay",
             error=rs.get("error"),
             truncated=bool(rs.get("truncated")),
+            cut=int(rs.get("cut") or 0),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CassetteError(f"malformed exchange in cassette: {exc!r}") from None
+
+
+def _body_bytes(captures: Iterable[Capture]) -> int:
+    return sum(len(ch.data) for c in captures for ch in c.chunks)
 
 
 def _lines(
@@ -193,11 +201,18 @@ def _lines(
     cases: Mapping[str, list[Capture]],
     secrets: tuple[str, ...],
     redact_headers: frozenset[str],
+    budget_bytes: int | None = None,
 ) -> Iterator[str]:
     # ASCII-only lines: U+2028 and friends inside strings would otherwise look like line
     # breaks to str.splitlines() and to many line-oriented tools.
     yield json.dumps({"format": FORMAT, "version": VERSION, **header}, sort_keys=True) + "\n"
+    written = 0
     for case_id, captures in cases.items():
+        if budget_bytes is not None:
+            # The run-wide evidence budget, on disk too: past it, bodies are cut (and say so).
+            if written + _body_bytes(captures) > budget_bytes:
+                captures = [cut_body(c) for c in captures]
+            written += _body_bytes(captures)
         row = {
             "case_id": case_id,
             "exchanges": [encode_capture(c, secrets, redact_headers) for c in captures],
@@ -225,6 +240,7 @@ def write(
     cases: Mapping[str, list[Capture]],
     secrets: tuple[str, ...] = (),
     redact_headers: frozenset[str] = frozenset(),
+    budget_bytes: int | None = None,
 ) -> str:
     """Write a cassette case by case (never the whole text in memory), atomically;
     returns its content hash."""
@@ -233,7 +249,7 @@ def write(
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cassette-")
     try:
         with os.fdopen(fd, "w", encoding="ascii") as fh:
-            for line in _lines(header, cases, secrets, redact_headers):
+            for line in _lines(header, cases, secrets, redact_headers, budget_bytes):
                 fh.write(line)
                 digest.update(line.encode("ascii"))
         os.replace(tmp, path)
