@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmconform.engine.redaction import redact
+from llmconform.engine.secret_forms import Span, byte_spans
 from llmconform.errors import EvidenceError
 from llmconform.model import BodyChunk, Capture, Request
 from llmconform.model.work import cut_body
@@ -51,47 +53,49 @@ class Cassette:
 
 
 def _scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
-    for secret in secrets:
-        if secret:
-            data = data.replace(secret.encode(), REDACTED.encode())
-    return data
+    return scrub_chunks([data], secrets)[0]
 
 
 def scrub_chunks(chunks: Sequence[bytes], secrets: Iterable[str]) -> list[bytes]:
     """Scrub secrets from a body kept as chunks, including a secret split across chunks.
 
-    Each occurrence is found in the joined body; its replacement goes into the chunk where
-    it starts and its remaining bytes are dropped from the chunks after, so the chunk count
-    (and so every timestamp) is kept.
+    Every form a client could turn back into a secret counts (engine/secret_forms: escaped,
+    percent-encoded, base64, split across stream events). Each occurrence is found in the
+    joined body; its replacement goes into the chunk where it starts and its remaining bytes
+    are dropped from the chunks after, so the chunk count (and so every timestamp) is kept.
     """
     joined = b"".join(chunks)
-    spans: list[tuple[int, int]] = []
+    spans: list[Span] = []
     for secret in secrets:
-        if not secret:
-            continue
-        needle = secret.encode()
-        start = joined.find(needle)
-        while start != -1:
-            spans.append((start, start + len(needle)))
-            start = joined.find(needle, start + len(needle))
+        spans += byte_spans(joined, secret, REDACTED.encode())
     if not spans:
         return list(chunks)
-    spans.sort()
+    spans.sort(key=lambda sp: (sp[0], -sp[1]))
+    merged: list[Span] = []
+    for span in spans:  # overlapping finds: the first (widest) one wins
+        if merged and span[0] < merged[-1][1]:
+            continue
+        merged.append(span)
     out: list[bytes] = []
     pos = 0
+    k = 0
     for chunk in chunks:
         end = pos + len(chunk)
         piece = bytearray()
         i = pos
         while i < end:
-            span = next((sp for sp in spans if sp[0] <= i < sp[1]), None)
-            if span is None:
-                piece.append(joined[i])
-                i += 1
-                continue
-            if span[0] == i:
-                piece += REDACTED.encode()
-            i = min(span[1], end)
+            while k < len(merged) and merged[k][1] <= i:
+                k += 1
+            if k == len(merged) or merged[k][0] >= end:
+                piece += joined[i:end]
+                break
+            lo, hi, replacement = merged[k]
+            if lo > i:
+                piece += joined[i:lo]
+                i = lo
+            if lo == i:
+                piece += replacement
+            i = min(hi, end)
         out.append(bytes(piece))
         pos = end
     return out
@@ -99,8 +103,7 @@ def scrub_chunks(chunks: Sequence[bytes], secrets: Iterable[str]) -> list[bytes]
 
 def _scrub_text(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+        text = redact(text, secret)
     return _SECRET_QUERY.sub(r"\1" + REDACTED, text)
 
 
