@@ -379,6 +379,24 @@ async def b_echo_sse_split(srv: HostileServer, w: Writer, path: str) -> None:
     await w.drain()
 
 
+DEPTH = 100_000
+
+
+async def b_deep_json(srv: HostileServer, w: Writer, path: str) -> None:
+    """A JSON body nested 100,000 levels deep."""
+    deep = b"[" * DEPTH + b"]" * DEPTH
+    await send_json(w, 200, b'{"id": "x", "choices": ' + deep + b"}")
+
+
+async def b_deep_sse(srv: HostileServer, w: Writer, path: str) -> None:
+    """A stream whose one event is nested 100,000 levels deep."""
+    w.write(head(200, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")]))
+    deep = b"[" * DEPTH + b"]" * DEPTH
+    w.write(chunked(b'data: {"choices": ' + deep + b"}\n\n") + chunked(b"data: [DONE]\n\n"))
+    w.write(LAST_CHUNK)
+    await w.drain()
+
+
 BEHAVIOURS: dict[str, Behaviour] = {
     name.removeprefix("b_"): fn for name, fn in globals().items() if name.startswith("b_")
 }

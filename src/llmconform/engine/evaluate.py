@@ -28,6 +28,7 @@ RATE_REQUIREMENT = "RATE-001"
 # Tags of cases expanded into many samples (see engine/expand.py).
 SAMPLED_TAGS = frozenset({"repeat", "accuracy", "property"})
 EXCERPT_BYTES = 600
+NESTED_TOO_DEEP = "the response is nested too deeply to be processed (a client would fail too)"
 
 
 def _finding(issue: Issue, check: str, requirements: Mapping[str, Requirement]) -> Finding:
@@ -151,6 +152,9 @@ def evaluate(
                 unjudged.update(spec.requirements)
                 continue
             issues = [Issue(spec.requirements[0], f"cannot verify: {exc}")]
+        except RecursionError:
+            # Only a document nested beyond reason exhausts the stack: the target's doing.
+            issues = [Issue(spec.requirements[0], "cannot verify: " + NESTED_TOO_DEEP)]
         except Exception as exc:  # a broken check must not end the run: it is an error
             findings.append(
                 Finding(
