@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from llmconform.model import CaseResult, Finding, Outcome, RunReport, worst
+from llmconform.settings.yaml_text import load_user_yaml
 
 _WAIVABLE = (Outcome.FAIL, Outcome.WARN)
 
@@ -68,7 +69,7 @@ def failing_cases(report: RunReport) -> set[str]:
 def load_baseline(text: str, source: str = "baseline") -> set[str]:
     """The case ids a baseline file lists (`known_failures: [...]`)."""
     try:
-        doc = yaml.safe_load(text)
+        doc = load_user_yaml(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"{source}: not valid YAML: {exc}") from None
     ids = doc.get("known_failures") if isinstance(doc, dict) else None
