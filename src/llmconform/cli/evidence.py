@@ -15,6 +15,7 @@ from llmconform import EDITION
 from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
 from llmconform.cli.common import fail
+from llmconform.engine.select import FilterError
 from llmconform.errors import ExitCode
 from llmconform.evidence import cassette as cassettes
 from llmconform.evidence.signing import (
@@ -25,6 +26,7 @@ from llmconform.evidence.signing import (
     verify,
 )
 from llmconform.evidence.verify import verify_report
+from llmconform.model import RunReport
 from llmconform.report import ReportFormatError, loads
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -69,13 +71,15 @@ def verify_command(
             fail(f"no signature file {sig.name} beside the report", ExitCode.FAILURES)
         try:
             verify(data, sig.read_text(encoding="utf-8"), public_key.read_bytes())
+        except UnicodeDecodeError:
+            fail(f"signature check failed: {sig.name} is not UTF-8 text", ExitCode.FAILURES)
         except SignatureError as exc:
             fail(f"signature check failed: {exc}", ExitCode.FAILURES)
         click.echo("signature: valid (Ed25519)")
     try:
         parsed = loads(data)
     except ReportFormatError as exc:
-        fail(f"{report.name} is not a valid llmconform report: {exc}", ExitCode.FAILURES)
+        fail(f"{report.name} is not a valid llmconform report: {exc}", ExitCode.USAGE)
     named = (parsed.info.options.get("cassette") or {}).get("path")
     path = cassette or (report.parent / named if named else None)
     if path is None or not path.is_file():
@@ -83,16 +87,11 @@ def verify_command(
     try:
         tape = cassettes.load(path)
     except cassettes.CassetteError as exc:
-        fail(str(exc), ExitCode.FAILURES)
-    diffs = verify_report(
-        parsed,
-        tape,
-        # Parsed afresh: a verification must not depend on a cached copy of the catalog.
-        load_catalog(known_checks=known_checks(), use_cache=False),
-        EDITION,
-        cassette_sha256=cassettes.sha256_file(path),
-        allow_filtered=allow_filtered,
-    )
+        fail(str(exc), ExitCode.USAGE)
+    try:
+        diffs = _verify(parsed, tape, path, allow_filtered)
+    except FilterError as exc:  # the report's recorded -k cannot be parsed
+        fail(f"{report.name}: {exc}", ExitCode.USAGE)
     if diffs:
         click.echo(f"NOT VERIFIED: {len(diffs)} difference(s) between the report and the evidence:")
         for line in diffs:
@@ -101,6 +100,20 @@ def verify_command(
     click.echo(
         f"verified: {len(parsed.cases)} cases and the verdict "
         f"({parsed.verdict.value}) follow from the evidence under edition {EDITION}"
+    )
+
+
+def _verify(
+    parsed: RunReport, tape: cassettes.Cassette, path: Path, allow_filtered: bool
+) -> list[str]:
+    return verify_report(
+        parsed,
+        tape,
+        # Parsed afresh: a verification must not depend on a cached copy of the catalog.
+        load_catalog(known_checks=known_checks(), use_cache=False),
+        EDITION,
+        cassette_sha256=cassettes.sha256_file(path),
+        allow_filtered=allow_filtered,
     )
 
 

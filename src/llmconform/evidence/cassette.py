@@ -162,34 +162,95 @@ def encode_capture(
     }
 
 
+def _want(ok: bool, what: str) -> None:
+    if not ok:
+        raise CassetteError(f"malformed exchange in cassette: {what}")
+
+
+def _pairs(value: Any, what: str) -> tuple[tuple[str, str], ...]:
+    _want(
+        isinstance(value, list)
+        and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+            for p in value
+        ),
+        f"{what} must be a list of [name, value] strings",
+    )
+    return tuple((k, v) for k, v in value)
+
+
+def _offset(value: Any, what: str, optional: bool = True) -> int | None:
+    if value is None and optional:
+        return None
+    _want(isinstance(value, int) and not isinstance(value, bool), f"{what} must be an integer")
+    return int(value)
+
+
 def decode_capture(data: Mapping[str, Any]) -> Capture:
-    """A capture back from cassette data; timestamps are offsets from a send time of 0."""
+    """A capture back from cassette data; timestamps are offsets from a send time of 0.
+
+    Every field is checked for its type here, so that crafted evidence is refused with a
+    message (exit 2) instead of failing later inside a check or a renderer."""
+    _want(isinstance(data, dict), "an exchange must be an object")
+    rq, rs = data.get("request"), data.get("response")
+    _want(isinstance(rq, dict) and isinstance(rs, dict), "request and response must be objects")
+    assert isinstance(rq, dict) and isinstance(rs, dict)
+    _want(isinstance(rq.get("method"), str), "request.method must be a string")
+    _want(isinstance(rq.get("path"), str), "request.path must be a string")
+    content = rq.get("content_b64")
+    _want(content is None or isinstance(content, str), "request.content_b64 must be a string")
+    status = rs.get("status")
+    _want(
+        status is None or (isinstance(status, int) and not isinstance(status, bool)),
+        "response.status must be an integer or null",
+    )
+    error = rs.get("error")
+    _want(error is None or isinstance(error, str), "response.error must be a string or null")
+    chunks = rs.get("chunks")
+    _want(isinstance(chunks, list), "response.chunks must be a list")
+    assert isinstance(chunks, list)
+    for chunk in chunks:
+        _want(
+            isinstance(chunk, list)
+            and len(chunk) == 2
+            and isinstance(chunk[0], int)
+            and not isinstance(chunk[0], bool)
+            and isinstance(chunk[1], str),
+            "response.chunks must be [offset, base64] pairs",
+        )
+    sent_at = rs.get("sent_at", 0.0)
+    _want(
+        isinstance(sent_at, (int, float)) and not isinstance(sent_at, bool),
+        "response.sent_at must be a number",
+    )
+    for name in ("auth", "auth_scheme"):
+        _want(isinstance(rq.get(name, ""), str), f"request.{name} must be a string")
+    cut = rs.get("cut", 0)
+    _want(isinstance(cut, int) and not isinstance(cut, bool) and cut >= 0, "response.cut")
     try:
-        rq, rs = data["request"], data["response"]
-        content = rq.get("content_b64")
         request = Request(
             method=rq["method"],
             path=rq["path"],
             json=rq.get("json"),
-            headers=tuple((k, v) for k, v in rq.get("headers", [])),
-            content=base64.b64decode(content) if content is not None else None,
+            headers=_pairs(rq.get("headers", []), "request.headers"),
+            content=base64.b64decode(content, validate=True) if content is not None else None,
             stream=bool(rq.get("stream")),
             auth=rq.get("auth", "default"),
             auth_scheme=rq.get("auth_scheme", "bearer"),
         )
         return Capture(
             request=request,
-            status=rs["status"],
-            headers=tuple((k, v) for k, v in rs.get("headers", [])),
-            chunks=tuple(BodyChunk(int(t), base64.b64decode(b)) for t, b in rs["chunks"]),
+            status=status,
+            headers=_pairs(rs.get("headers", []), "response.headers"),
+            chunks=tuple(BodyChunk(t, base64.b64decode(b, validate=True)) for t, b in chunks),
             t_sent_ns=0,
-            sent_at=float(rs.get("sent_at", 0.0)),
-            t_headers_ns=rs.get("t_headers_ns"),
-            t_end_ns=rs.get("t_end_ns"),
+            sent_at=float(sent_at),
+            t_headers_ns=_offset(rs.get("t_headers_ns"), "response.t_headers_ns"),
+            t_end_ns=_offset(rs.get("t_end_ns"), "response.t_end_ns"),
             transport="replay",
-            error=rs.get("error"),
+            error=error,
             truncated=bool(rs.get("truncated")),
-            cut=int(rs.get("cut") or 0),
+            cut=cut,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CassetteError(f"malformed exchange in cassette: {exc!r}") from None
@@ -269,6 +330,8 @@ def loads(text: str) -> Cassette:
         raise CassetteError("the cassette is empty")
     try:
         header = json.loads(lines[0])
+    except RecursionError:
+        raise CassetteError("the cassette header is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise CassetteError(f"the cassette header is not JSON: {exc}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -278,14 +341,48 @@ def loads(text: str) -> Cassette:
             f"cassette version {header.get('version')!r} is not supported "
             f"(this llmconform reads version {VERSION})"
         )
+    _check_header(header)
     cases: dict[str, list[Capture]] = {}
     for n, line in enumerate(lines[1:], start=2):
         try:
             row = json.loads(line)
+        except RecursionError:
+            raise CassetteError(f"cassette line {n} is nested too deeply") from None
+        except json.JSONDecodeError as exc:
+            raise CassetteError(f"cassette line {n} is malformed: {exc}") from None
+        if not (
+            isinstance(row, dict)
+            and isinstance(row.get("case_id"), str)
+            and isinstance(row.get("exchanges"), list)
+        ):
+            raise CassetteError(f"cassette line {n} must hold a case_id and a list of exchanges")
+        try:
             cases[row["case_id"]] = [decode_capture(x) for x in row["exchanges"]]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise CassetteError(f"cassette line {n} is malformed: {exc!r}") from None
+        except CassetteError as exc:
+            raise CassetteError(f"cassette line {n}: {exc}") from None
     return Cassette(header, cases)
+
+
+_HEADER_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "target": (str,),
+    "catalog_digest": (str,),
+    "settings": (dict,),
+    "capabilities": (list,),
+    "apis": (list,),
+    "sdks_missing": (list,),
+}
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    for key, types in _HEADER_TYPES.items():
+        value = header.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, types):
+            raise CassetteError(f"the cassette header's {key} has the wrong type")
+        if isinstance(value, list) and not all(isinstance(x, str) for x in value):
+            raise CassetteError(f"the cassette header's {key} must be a list of strings")
 
 
 def sha256_file(path: Path) -> str:
@@ -297,5 +394,7 @@ def load(path: Path) -> Cassette:
     """Read and parse a cassette file."""
     try:
         return loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CassetteError(f"cassette {path} is not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise CassetteError(f"cannot read cassette {path}: {exc.strerror}") from None

@@ -55,7 +55,11 @@ def _selection_diffs(report: RunReport, catalog: Catalog) -> list[str]:
     if not isinstance(apis, list) or not apis:
         return ["the report does not record the APIs it tested: its set of cases cannot be checked"]
     keyword, claimed = opts.get("filter"), opts.get("profiles") or []
-    if not isinstance(keyword, str | None) or not isinstance(claimed, list):
+    if (
+        not isinstance(keyword, str | None)
+        or not isinstance(claimed, list)
+        or not all(isinstance(p, str) for p in claimed)
+    ):
         return ["the report's filter or profiles are malformed: its set of cases cannot be checked"]
     try:
         expected = run_cases(catalog, apis, claimed, keyword)
@@ -189,7 +193,7 @@ def verify_report(
         recomputed,
         catalog.requirements,
         strict=bool(opts.get("strict")),
-        profiles=list(opts.get("profiles") or []) or None,
+        profiles=_names(opts.get("profiles")) or None,
         waived=waived_requirements(opts.get("waivers") or []),
         profile_apis=catalog.profile_apis,
         case_requires={c.id: c.requires for c in catalog.cases.values()},
@@ -208,3 +212,10 @@ def verify_report(
                 f"{theirs.get(name)}"
             )
     return diffs
+
+
+def _names(value: object) -> list[str]:
+    """A list of names from a report option; anything else (a crafted report) is none."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return []
