@@ -44,7 +44,11 @@ FORMAT_VERSION = 1
 SCHEMA_ID = "urn:llmconform:schema:report/report.v1"
 
 _MESSAGE_LIMIT = 300
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Lone surrogates, and the characters a terminal or an editor would act on or hide (DEL, C1
+# controls such as U+0085 and U+009B, bidi overrides and isolates, zero-width characters).
+_SURROGATE = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
 
 
 class ReportFormatError(EvidenceError):
@@ -384,8 +388,9 @@ def dumps(report: RunReport) -> str:
     Raises `ValueError` for NaN or infinite numbers, which strict JSON cannot carry.
     """
     text = json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
-    # Lone surrogates (undecodable target bytes) cannot be encoded as UTF-8; they can only
-    # sit inside JSON strings, where a \u escape denotes the very same string.
+    # Lone surrogates (undecodable target bytes) cannot be encoded as UTF-8, and controls or
+    # bidi characters would be acted on by whatever shows the file; they can only sit inside
+    # JSON strings, where a \u escape denotes the very same string.
     text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text + "\n"
 
