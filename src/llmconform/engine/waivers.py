@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -82,11 +83,19 @@ def dump_baseline(report: RunReport) -> str:
     """A baseline recording the run's failing cases."""
     lines = [
         "# Cases known to fail; a CI run passes while exactly these fail.",
-        f"# Written from a run against {report.info.target} ({report.info.model}).",
+        f"# Written from a run against {_comment(report.info.target)} "
+        f"({_comment(report.info.model)}).",
         "known_failures:",
     ]
     lines += [f"  - {cid}" for cid in sorted(failing_cases(report))]
     return "\n".join(lines) + "\n"
+
+
+def _comment(text: str, limit: int = 120) -> str:
+    """Target text on one comment line: a model id is the target's to choose, and a line
+    break in it would add lines (entries) to the baseline; escaped as in JSON, clipped."""
+    flat = json.dumps(text)[1:-1]  # ASCII: line breaks, U+2028 and controls as escapes
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def compare_with_baseline(report: RunReport, known: set[str]) -> tuple[list[str], list[str]]:
