@@ -134,7 +134,8 @@ def _errors(report: RunReport) -> list[str]:
         "| Case | Reason |",
         "|---|---|",
     ]
-    lines += [f"| {md(c.case_id)} | {md(c.reason or 'no reason recorded')} |" for c in errors]
+    shown = errors[:_ROWS_LIMIT]
+    lines += [f"| {md(c.case_id)} | {md(c.reason or 'no reason recorded')} |" for c in shown]
     lines += _more(len(errors))
     return [*lines, ""]
 
