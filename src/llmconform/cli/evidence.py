@@ -127,7 +127,10 @@ def sign_command(report: Path, key_path: Path) -> None:
     except SignatureError as exc:
         fail(str(exc), ExitCode.USAGE)
     out = signature_path(report)
-    out.write_text(doc, encoding="utf-8")
+    try:
+        out.write_text(doc, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write the signature {out}: {exc.strerror or exc}", ExitCode.USAGE)
     click.echo(f"signed: {out}")
 
 
@@ -143,13 +146,20 @@ def sign_command(report: Path, key_path: Path) -> None:
 @click.option("--name", default="llmconform", show_default=True, help="Base name of the files.")
 def keygen_command(out_dir: Path, name: str) -> None:
     """Create an Ed25519 key pair: NAME.key (private, mode 0600) and NAME.pub."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     private, public = generate_keypair()
     key_file, pub_file = out_dir / f"{name}.key", out_dir / f"{name}.pub"
     if key_file.exists():
         fail(f"{key_file} exists; refusing to overwrite a key", ExitCode.USAGE)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(private)
-    pub_file.write_bytes(public)
+    created = False
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        created = True
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(private)
+        pub_file.write_bytes(public)
+    except OSError as exc:
+        if created:  # half a key pair is no key pair
+            key_file.unlink(missing_ok=True)
+        fail(f"cannot write the key pair into {out_dir}: {exc.strerror or exc}", ExitCode.USAGE)
     click.echo(f"private key: {key_file} (keep it secret)\npublic key:  {pub_file}")
