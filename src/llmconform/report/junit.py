@@ -13,7 +13,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from llmconform.model import CaseResult, ExchangeSummary, Finding, Outcome, RunReport
-from llmconform.report._common import catalog_digest, multiline_safe, skip_reason, xml_safe
+from llmconform.report._common import (
+    catalog_digest,
+    multiline_safe,
+    skip_reason,
+    target_text,
+    xml_safe,
+)
 
 _MESSAGE_LIMIT = 200
 
@@ -86,8 +92,8 @@ def _add_properties(suite: ET.Element, report: RunReport) -> None:
         ("edition", info.edition),
         ("catalog_digest", catalog_digest(info)),
         ("version", info.llmconform_version),
-        ("target", info.target),
-        ("model", info.model),
+        ("target", target_text(info.target)),
+        ("model", target_text(info.model)),
         ("complete", "true" if info.complete else "false"),
         ("verdict", report.verdict.value),
         *((f"profile.{p.name}", p.verdict.value) for p in report.profiles),

@@ -21,6 +21,7 @@ from llmconform.report._common import (
     clip,
     display_safe,
     skip_reason,
+    target_text,
     verdict_label,
 )
 
@@ -66,8 +67,8 @@ def _header(report: RunReport) -> list[str]:
     state = "complete" if info.complete else "INCOMPLETE (the report is partial)"
     span = info.started_at + (f" to {info.finished_at}" if info.finished_at else "")
     rows = [
-        ("Target", md(info.target)),
-        ("Model", md(info.model)),
+        ("Target", md(target_text(info.target))),
+        ("Model", md(target_text(info.model))),
         ("Edition", md(info.edition)),
         ("Catalog digest", md(digest) if digest else "not recorded"),
         ("llmconform", md(info.llmconform_version)),
