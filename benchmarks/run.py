@@ -8,7 +8,8 @@ processes) and prints, as figures measured in this one run:
 2. llmconform's CPU per non-stream exchange and per SSE event (decoding + checks + verdict);
 3. TTFT/TPOT measurement error against injected delays;
 4. schema validation throughput;
-5. peak memory of long streams and of many cases.
+5. peak memory of long streams and of many cases;
+6. peak memory of a run answered with gigabytes per request (the run-wide evidence budget).
 
 Exit status 0 whatever the verdicts (a benchmark informs, it does not gate).
 """
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         action="append",
         default=None,
-        help="only these figures (repeatable): 1a, 1b, 1c, 2, 3, 4, 5",
+        help="only these figures (repeatable): 1a, 1b, 1c, 2, 3, 4, 5, 6",
     )
     args = parser.parse_args(argv)
     size: Size = QUICK if args.quick else FULL
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = set(args.only or ())
 
     from _cpu import Suite, capture_suite, cpu_rows, profile_suite, validation_rows
+    from _evidence import evidence_rows
     from _latency import latency_rows
     from _memory import cases_rows, stream_rows
     from _throughput import executor_rows, run_rows
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     step("4 schema validation", lambda: validation_rows(captured(), size))
     step("5 long streams", lambda: stream_rows(captured().catalog, size))
     step("5 many cases", lambda: cases_rows(captured().catalog, size))
+    step("6 oversized answers", evidence_rows)
     rows.sort(key=lambda r: r.figure[:2])  # by figure number, in measuring order within
     print(_table(rows))
     print(

@@ -333,6 +333,71 @@ async def b_echo_split(srv: HostileServer, w: Writer, path: str) -> None:
     await w.drain()
 
 
+def _echoed_key(srv: HostileServer) -> str:
+    seen = srv.requests[-1].headers if srv.requests else {}
+    return seen.get("authorization", "").removeprefix("Bearer ")
+
+
+def key_encodings(key: str) -> dict[str, str]:
+    """The key as a client could decode it back: every character percent-encoded, every
+    character \\u-escaped (as raw JSON text), and base64 at each of the three alignments."""
+    import base64
+
+    b64 = {f"base64_{n}": base64.b64encode(b"x" * n + key.encode()).decode() for n in range(3)}
+    return {
+        "percent": "".join(f"%{b:02X}" for b in key.encode()),
+        "json_u": "".join(f"\\u{ord(c):04x}" for c in key),
+        **b64,
+    }
+
+
+async def b_echo_encoded(srv: HostileServer, w: Writer, path: str) -> None:
+    """An error that quotes the key back encoded: URL-encoded in the body and in a Location
+    header, \\u-escaped inside a JSON string, and base64 at each alignment."""
+    forms = key_encodings(_echoed_key(srv))
+    message = " ".join(f"{name}={value}" for name, value in forms.items())
+    body = ('{"error": {"message": "rejected: ' + message + '", "type": "x"}}').encode()
+    location = f"http://127.0.0.1/login?next=%2Fv1&k={forms['percent']}"
+    hdrs = [("content-type", "application/json"), ("location", location)]
+    w.write(head(400, [*hdrs, ("content-length", str(len(body)))]) + body)
+    await w.drain()
+
+
+async def b_echo_sse_split(srv: HostileServer, w: Writer, path: str) -> None:
+    """A stream whose content deltas, joined as a client joins them, spell the key."""
+    key = _echoed_key(srv)
+    w.write(head(200, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")]))
+    thirds = [
+        key[: len(key) // 3],
+        key[len(key) // 3 : 2 * len(key) // 3],
+        key[2 * len(key) // 3 :],
+    ]
+    for text in ["Your key is ", *thirds, "."]:
+        chunk = {**CHUNK, "choices": [{"index": 0, "delta": {"content": text}}]}
+        w.write(chunked(sse(chunk)))
+    done = {**CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    w.write(chunked(sse(done)) + chunked(b"data: [DONE]\n\n") + LAST_CHUNK)
+    await w.drain()
+
+
+DEPTH = 100_000
+
+
+async def b_deep_json(srv: HostileServer, w: Writer, path: str) -> None:
+    """A JSON body nested 100,000 levels deep."""
+    deep = b"[" * DEPTH + b"]" * DEPTH
+    await send_json(w, 200, b'{"id": "x", "choices": ' + deep + b"}")
+
+
+async def b_deep_sse(srv: HostileServer, w: Writer, path: str) -> None:
+    """A stream whose one event is nested 100,000 levels deep."""
+    w.write(head(200, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")]))
+    deep = b"[" * DEPTH + b"]" * DEPTH
+    w.write(chunked(b'data: {"choices": ' + deep + b"}\n\n") + chunked(b"data: [DONE]\n\n"))
+    w.write(LAST_CHUNK)
+    await w.drain()
+
+
 BEHAVIOURS: dict[str, Behaviour] = {
     name.removeprefix("b_"): fn for name, fn in globals().items() if name.startswith("b_")
 }

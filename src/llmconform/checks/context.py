@@ -13,6 +13,7 @@ from llmconform.protocol.openai_chat import fold_chunks
 from llmconform.protocol.sse import SSEObservations, decode_sse
 
 DONE = "[DONE]"
+TOO_DEEP = "the JSON is nested too deeply to be parsed"
 
 
 class Unverifiable(Exception):
@@ -71,6 +72,8 @@ class Exchange:
             raise Unverifiable(
                 f"response body is not JSON ({exc}); it starts {excerpt!r}"
             ) from None
+        except RecursionError:
+            raise Unverifiable(TOO_DEEP) from None
 
     @cached_property
     def _sse(self) -> tuple[list[SSEEvent], SSEObservations]:
@@ -106,6 +109,8 @@ class Exchange:
                 good.append(StreamPayload(i, json.loads(ev.data)))
             except json.JSONDecodeError:
                 bad.append((i, ev.data[:80]))
+            except RecursionError:  # the target's fault: nested beyond any client's parser
+                bad.append((i, f"{TOO_DEEP}: {ev.data[:40]}"))
         return good, bad
 
     @property

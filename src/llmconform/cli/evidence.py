@@ -17,6 +17,7 @@ from llmconform import EDITION
 from llmconform.catalog.loader import load_catalog
 from llmconform.checks import known_checks
 from llmconform.cli.common import fail
+from llmconform.engine.select import FilterError
 from llmconform.errors import ExitCode
 from llmconform.evidence import cassette as cassettes
 from llmconform.evidence.signing import (
@@ -74,6 +75,8 @@ def verify_command(
             fail(f"no signature file {sig.name} beside the report", ExitCode.FAILURES)
         try:
             verify(data, sig.read_text(encoding="utf-8"), public_key.read_bytes())
+        except UnicodeDecodeError:
+            fail(f"signature check failed: {sig.name} is not UTF-8 text", ExitCode.FAILURES)
         except SignatureError as exc:
             fail(f"signature check failed: {exc}", ExitCode.FAILURES)
         click.echo("signature: valid (Ed25519)")
@@ -93,17 +96,20 @@ def verify_command(
     try:
         tape = cassettes.load(path)
     except cassettes.CassetteError as exc:
-        fail(str(exc), ExitCode.FAILURES)
-    diffs = verify_report(
-        parsed,
-        tape,
-        # Parsed afresh: a verification must not depend on a cached copy of the catalog.
-        load_catalog(known_checks=known_checks(), use_cache=False),
-        EDITION,
-        cassette_sha256=cassettes.sha256_file(path),
-        allow_filtered=allow_filtered,
-        document=json.loads(data),  # valid JSON: `loads` read it
-    )
+        fail(str(exc), ExitCode.USAGE)  # not a cassette a run wrote: a usage error
+    try:
+        diffs = verify_report(
+            parsed,
+            tape,
+            # Parsed afresh: a verification must not depend on a cached copy of the catalog.
+            load_catalog(known_checks=known_checks(), use_cache=False),
+            EDITION,
+            cassette_sha256=cassettes.sha256_file(path),
+            allow_filtered=allow_filtered,
+            document=json.loads(data),  # valid JSON: `loads` read it
+        )
+    except FilterError as exc:  # the report's recorded -k cannot be parsed
+        fail(f"{report.name}: {exc}", ExitCode.USAGE)
     if diffs:
         click.echo(f"NOT VERIFIED: {len(diffs)} difference(s) between the report and the evidence:")
         for line in diffs:
@@ -125,7 +131,10 @@ def sign_command(report: Path, key_path: Path) -> None:
     except SignatureError as exc:
         fail(str(exc), ExitCode.USAGE)
     out = signature_path(report)
-    out.write_text(doc, encoding="utf-8")
+    try:
+        out.write_text(doc, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write the signature {out}: {exc.strerror or exc}", ExitCode.USAGE)
     click.echo(f"signed: {out}")
 
 
@@ -141,13 +150,20 @@ def sign_command(report: Path, key_path: Path) -> None:
 @click.option("--name", default="llmconform", show_default=True, help="Base name of the files.")
 def keygen_command(out_dir: Path, name: str) -> None:
     """Create an Ed25519 key pair: NAME.key (private, mode 0600) and NAME.pub."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     private, public = generate_keypair()
     key_file, pub_file = out_dir / f"{name}.key", out_dir / f"{name}.pub"
     if key_file.exists():
         fail(f"{key_file} exists; refusing to overwrite a key", ExitCode.USAGE)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(private)
-    pub_file.write_bytes(public)
+    created = False
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        created = True
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(private)
+        pub_file.write_bytes(public)
+    except OSError as exc:
+        if created:  # half a key pair is no key pair
+            key_file.unlink(missing_ok=True)
+        fail(f"cannot write the key pair into {out_dir}: {exc.strerror or exc}", ExitCode.USAGE)
     click.echo(f"private key: {key_file} (keep it secret)\npublic key:  {pub_file}")

@@ -36,6 +36,7 @@ EXCERPT_BYTES = 600
 EXCERPT_HEAD = 240
 # The request body is kept whole up to this size, so a report can print a reproduction.
 REQUEST_EXCERPT_CHARS = 8000
+NESTED_TOO_DEEP = "the response is nested too deeply to be processed (a client would fail too)"
 
 
 def _finding(issue: Issue, check: str, requirements: Mapping[str, Requirement]) -> Finding:
@@ -171,6 +172,9 @@ def evaluate(
                 unjudged.update(spec.requirements)
                 continue
             issues = [Issue(spec.requirements[0], f"cannot verify: {exc}")]
+        except RecursionError:
+            # Only a document nested beyond reason exhausts the stack: the target's doing.
+            issues = [Issue(spec.requirements[0], "cannot verify: " + NESTED_TOO_DEEP)]
         except Exception as exc:  # a broken check must not end the run: it is an error
             findings.append(
                 Finding(

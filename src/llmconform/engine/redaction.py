@@ -12,6 +12,7 @@ from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import quote
 
+from llmconform.engine.secret_forms import base64_forms, escaped_pattern
 from llmconform.model import CaseResult
 
 __all__ = ["REDACTED", "redact", "redact_result"]
@@ -27,12 +28,18 @@ _MIN_PARTIAL_KEY = 6  # a cut-off excerpt ending in this much of the key is reda
 def redact(text: str, secret: str | None) -> str:
     """Remove a secret from text that may end up in a report or a log.
 
-    Also removes its JSON-escaped and URL-encoded forms (a target may echo it back in a JSON
-    or a URL), and a piece of it at either end of the text (an excerpt may cut through it).
+    Also removes its JSON-escaped and URL-encoded forms, whole or character by character (a
+    target may echo it back in a JSON or a URL), its base64 (engine/secret_forms), and a
+    piece of it at either end of the text (an excerpt may cut through it).
     """
     if not secret:
         return text
     for form in _forms(secret):
+        if form in text:
+            text = text.replace(form, REDACTED)
+    if "%" in text or "\\u" in text or "\\/" in text:  # partly escaped or encoded
+        text = escaped_pattern(secret).sub(REDACTED, text)
+    for form in base64_forms(secret):
         if form in text:
             text = text.replace(form, REDACTED)
     # A cut-off piece at either end: only looked for when the shortest piece that counts

@@ -108,7 +108,9 @@ def keyword_matcher(keyword: str, catalog: Catalog) -> Callable[[Case], bool]:
     try:
         expression = Expression.compile(keyword.lstrip())  # pytest strips leading blanks too
     except SyntaxError as exc:  # ParseError in older pytest versions subclasses it too
-        raise FilterError(f"invalid -k expression {keyword!r}: {exc}") from None
+        raise FilterError(f"invalid -k expression {keyword[:80]!r}: {exc}") from None
+    except RecursionError:  # thousands of nested parentheses
+        raise FilterError(f"invalid -k expression {keyword[:80]!r}: nested too deeply") from None
 
     def matches(case: Case) -> bool:
         names = [name.lower() for name in keyword_names(case, catalog)]

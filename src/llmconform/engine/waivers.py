@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from llmconform.model import CaseResult, Finding, Outcome, RunReport, worst
+from llmconform.settings.yaml_text import load_user_yaml
 
 _WAIVABLE = (Outcome.FAIL, Outcome.WARN)
 
@@ -68,7 +70,7 @@ def failing_cases(report: RunReport) -> set[str]:
 def load_baseline(text: str, source: str = "baseline") -> set[str]:
     """The case ids a baseline file lists (`known_failures: [...]`)."""
     try:
-        doc = yaml.safe_load(text)
+        doc = load_user_yaml(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"{source}: not valid YAML: {exc}") from None
     ids = doc.get("known_failures") if isinstance(doc, dict) else None
@@ -81,11 +83,19 @@ def dump_baseline(report: RunReport) -> str:
     """A baseline recording the run's failing cases."""
     lines = [
         "# Cases known to fail; a CI run passes while exactly these fail.",
-        f"# Written from a run against {report.info.target} ({report.info.model}).",
+        f"# Written from a run against {_comment(report.info.target)} "
+        f"({_comment(report.info.model)}).",
         "known_failures:",
     ]
     lines += [f"  - {cid}" for cid in sorted(failing_cases(report))]
     return "\n".join(lines) + "\n"
+
+
+def _comment(text: str, limit: int = 120) -> str:
+    """Target text on one comment line: a model id is the target's to choose, and a line
+    break in it would add lines (entries) to the baseline; escaped as in JSON, clipped."""
+    flat = json.dumps(text)[1:-1]  # ASCII: line breaks, U+2028 and controls as escapes
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def compare_with_baseline(report: RunReport, known: set[str]) -> tuple[list[str], list[str]]:

@@ -81,7 +81,7 @@ def verify(data: bytes, signature_doc: str, public_pem: bytes) -> None:
         sig = base64.b64decode(doc["signature"], validate=True)
         if doc.get("algorithm") != ALGORITHM:
             raise SignatureError(f"unsupported algorithm {doc.get('algorithm')!r}")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise SignatureError("the signature file is malformed") from None
     key = _load_public(public_pem)
     if doc.get("public_key") != _raw_public(key):

@@ -136,6 +136,9 @@ class Capture:
     transport: str = "http"
     error: str | None = None
     truncated: bool = False  # the body hit the size cap
+    # Body bytes dropped after judging to keep the run's evidence within its budget
+    # (`Limits.evidence_bytes`): the body then holds only its first bytes.
+    cut: int = 0
 
     @property
     def body(self) -> bytes:

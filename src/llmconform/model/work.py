@@ -4,11 +4,11 @@ within which budgets (`Limits`). Pure data: planning builds them, the transport 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from llmconform.model.core import Capture, Request
 
-__all__ = ["CaseWork", "Connection", "Limits", "SendFn"]
+__all__ = ["CUT_KEEP", "EVIDENCE_BODIES", "CaseWork", "Connection", "Limits", "SendFn", "cut_body"]
 
 _MIB = 1024 * 1024
 
@@ -22,6 +22,18 @@ class Limits:
     idle_timeout_s: float = 30.0  # longest silence between two reads
     max_body_bytes: int = 32 * _MIB  # decoded body bytes kept per exchange
     run_deadline_s: float = 1800.0  # the whole run; unfinished cases then end as errors
+
+    @property
+    def evidence_bytes(self) -> int:
+        """Run-wide budget of response body bytes kept (in memory, then in the cassette)
+        once cases are judged: beyond it, bodies keep only their first `CUT_KEEP` bytes."""
+        return EVIDENCE_BODIES * self.max_body_bytes
+
+
+# The run-wide evidence budget, in whole capped bodies: a few oversized answers are kept
+# whole; a target answering every request with gigabytes costs this much, not N times it.
+EVIDENCE_BODIES = 4
+CUT_KEEP = 64 * 1024  # a body cut for the evidence budget keeps this many bytes
 
 
 @dataclass(frozen=True)
@@ -66,3 +78,18 @@ def _fixed(requests: tuple[Request, ...]) -> Generator[Request, Capture, None]:
     # Not `yield from`: the executor send()s captures in, which a tuple iterator rejects.
     for request in requests:  # noqa: UP028
         yield request
+
+
+def cut_body(capture: Capture, keep: int = CUT_KEEP) -> Capture:
+    """`capture` with its body cut to its first `keep` bytes (chunk count and timestamps
+    kept, so replayed timings stay exact); unchanged when the body is no longer."""
+    total = sum(len(ch.data) for ch in capture.chunks)
+    if total <= keep:
+        return capture
+    chunks = []
+    left = keep
+    for ch in capture.chunks:
+        data = ch.data[:left] if left > 0 else b""
+        left -= len(data)
+        chunks.append(replace(ch, data=data))
+    return replace(capture, chunks=tuple(chunks), cut=capture.cut + total - keep)

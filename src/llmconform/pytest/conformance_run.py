@@ -32,6 +32,7 @@ from llmconform.errors import Misconfigured
 from llmconform.evidence.cassette import Cassette
 from llmconform.evidence.cassette import load as load_cassette
 from llmconform.model import Capture, Case, CaseResult, Outcome, Request
+from llmconform.model.work import cut_body
 from llmconform.pytest.items import CaseGroup, CaseItem, register_markers
 from llmconform.settings import RunSettings
 from llmconform.transport.executor import (
@@ -45,6 +46,10 @@ from llmconform.transport.floor import measure_floor_ms
 from llmconform.transport.targets import OpenTarget, TargetUnreachable, discover_model, open_target
 
 PLUGIN_NAME = "llmconform-run"
+CUT_REASON = (
+    "the recorded evidence of this case was cut to keep the run within its evidence budget: "
+    "it cannot be judged again"
+)
 REPEAT_TAG = "repeat"  # a case sampled `requests` times (latency profile; see engine/expand)
 
 
@@ -113,6 +118,8 @@ class ConformanceRun:
         self.missing_sdks: set[str] = set()  # SDKs whose cases were skipped: not installed
         self.cassette: Cassette | None = None
         self._preflight: Preflight | None = None
+        # Response body bytes the captures hold, against the run-wide evidence budget.
+        self._kept = 0
         self._stack = ExitStack()
 
     # -- pytest hooks -------------------------------------------------------------------
@@ -182,6 +189,7 @@ class ConformanceRun:
 
         def done(case_id: str, captures: list[Capture]) -> None:
             base, k = split_sample_id(case_id)
+            self._kept += _body_bytes(captures)
             if k is not None:  # one sample of an expanded case
                 self._samples.setdefault(base, {})[k] = captures
             else:
@@ -189,6 +197,9 @@ class ConformanceRun:
                 self._finished.append(case_id)
                 if limit:  # judged now: the count decides whether the next case is sent
                     self._judge_one()
+                if self._kept > self.options.limits.evidence_bytes:
+                    # Past the budget: judged now, so its bodies can be cut at once.
+                    self._judge_early(case_id)
             self.progress.advance(case_id)
 
         limit = self.options.max_failures
@@ -326,13 +337,31 @@ class ConformanceRun:
         """Judge one finished case ahead of its item; False when none is waiting."""
         if not self._finished:
             return False
-        case_id = self._finished.popleft()
+        self._judge_early(self._finished.popleft())
+        return True
+
+    def _judge_early(self, case_id: str) -> None:
+        if case_id in self._early:
+            return
         try:
             self.judge(self.catalog.cases[case_id])
         except Exception:  # left to the item, which reports it through pytest as usual
-            return True
+            return
         self._early.add(case_id)
-        return True
+
+    def _within_budget(self, case_id: str) -> None:
+        """Once judged, a case's bodies are evidence only: past the run-wide budget they
+        keep their first bytes (recorded as cut), so memory and the cassette stay bounded
+        however many oversized answers the target sends."""
+        if self._kept <= self.options.limits.evidence_bytes or self.cassette is not None:
+            return
+        captures = self.captures.get(case_id)
+        if not captures:
+            return
+        cut = [cut_body(c) for c in captures]
+        self._kept -= _body_bytes(captures) - _body_bytes(cut)
+        # In place: the executor's own result map holds this same list until the run ends.
+        captures[:] = cut
 
     def judge(self, case: Case) -> CaseResult:
         """Evaluate one case from its captures and remember the result (secret-free)."""
@@ -351,6 +380,8 @@ class ConformanceRun:
                 else "the run stopped before this case's exchanges finished"
             )
             result = skipped(case, why, Outcome.ERROR)
+        elif self.cassette is not None and any(c.cut for c in captures):
+            result = skipped(case, CUT_REASON, Outcome.ERROR)
         else:
             result = evaluate(case, captures, self.catalog.requirements, self.model, self.settings)
             cut = next(
@@ -369,4 +400,9 @@ class ConformanceRun:
         if result.outcome is Outcome.FAIL:
             self.failures += 1
         self.results[case.id] = result
+        self._within_budget(case.id)
         return result
+
+
+def _body_bytes(captures: list[Capture]) -> int:
+    return sum(len(ch.data) for c in captures for ch in c.chunks)

@@ -56,6 +56,15 @@ def multiline_safe(text: str) -> str:
     return _UNSAFE_DISPLAY.sub(_visible_escape, flat)
 
 
+TARGET_LIMIT = 200  # characters of a target label or model id any rendering shows
+
+
+def target_text(text: str) -> str:
+    """A target label or model id as renderings show it: the target chose the model id, and
+    a 3 MB one was printed whole to the terminal and made a 12 MB junit.xml."""
+    return clip(text, TARGET_LIMIT)
+
+
 def clip(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, ending with an ellipsis when it was cut."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"

@@ -18,6 +18,7 @@ from llmconform.report._common import (
     catalog_digest,
     clip,
     display_safe,
+    target_text,
     verdict_label,
     xml_safe,
 )
@@ -106,7 +107,7 @@ def _label(report: RunReport) -> str:
 def _tooltip(report: RunReport, text: str) -> str:
     digest = catalog_digest(report.info)
     detail = f"edition {report.info.edition}, catalog {digest or 'digest not recorded'}"
-    return f"{text} ({detail}; target {report.info.target})"
+    return f"{text} ({detail}; target {target_text(report.info.target)})"
 
 
 def file_slugs(names: list[str]) -> dict[str, str]:

@@ -25,6 +25,7 @@ from llmconform.report._common import (
     catalog_digest,
     multiline_safe,
     skip_reason,
+    target_text,
     verdict_label,
 )
 from llmconform.report._failures import (
@@ -71,7 +72,7 @@ def render_html(report: RunReport) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>llmconform report: {_e(info.target)}</title>\n"
+        f"<title>llmconform report: {_e(target_text(info.target))}</title>\n"
         f"<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(s for s in sections if s)
         + f"\n<footer>Rendered by llmconform {_e(info.llmconform_version)} from a "
@@ -94,7 +95,7 @@ def _certificate(report: RunReport) -> str:
     digest = catalog_digest(info)
     span = _e(info.started_at) + (f" &rarr; {_e(info.finished_at)}" if info.finished_at else "")
     facts = [
-        ("Model", f"<code>{_e(info.model)}</code>"),
+        ("Model", f"<code>{_e(target_text(info.model))}</code>"),
         ("Edition", _e(info.edition)),
         ("Catalog digest", f"<code>{_e(digest)}</code>" if digest else "not recorded"),
         ("llmconform", _e(info.llmconform_version)),
@@ -112,7 +113,7 @@ def _certificate(report: RunReport) -> str:
     )
     return (
         '<header class="cert">\n<p class="kicker">llmconform conformance report</p>\n'
-        f'<h1><span class="muted">target</span> {_e(info.target)}</h1>\n'
+        f'<h1><span class="muted">target</span> {_e(target_text(info.target))}</h1>\n'
         f'<p class="verdict {_verdict_class(report)}">{_e(verdict_label(report))}</p>\n'
         + _failed_list(report)
         + "".join(f'<p class="note">{_e(note)}</p>\n' for note in report.notes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from functools import cache
 from typing import Any
@@ -43,7 +44,11 @@ FORMAT_VERSION = 1
 SCHEMA_ID = "urn:llmconform:schema:report/report.v1"
 
 _MESSAGE_LIMIT = 300
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Lone surrogates, and the characters a terminal or an editor would act on or hide (DEL, C1
+# controls such as U+0085 and U+009B, bidi overrides and isolates, zero-width characters).
+_SURROGATE = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
 
 
 class ReportFormatError(EvidenceError):
@@ -179,10 +184,59 @@ def _requirement_to_dict(rr: RequirementResult) -> dict[str, Any]:
 # --- dict -> RunReport ---------------------------------------------------------------
 
 
+_MAX_DEPTH = 64  # far beyond any report's own; checked before anything walks it recursively
+# Options read before their typed form is checked (verify finds the cassette and applies the
+# waivers through them): each must have the shape a run writes. The others, mistyped, are
+# differences verify reports (settings.run.read_options).
+_OPTION_SHAPES: dict[str, str] = {
+    "cassette": "evidence",
+    "failing_examples": "evidence",
+    "waivers": "waivers",
+}
+
+
+def _depth(value: object) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:  # iterative: the document may be nested far beyond the stack
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > _MAX_DEPTH:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest
+
+
+def _shape_ok(kind: str, value: object) -> bool:
+    if value is None:
+        return True
+    if kind == "evidence":
+        return isinstance(value, dict) and all(
+            isinstance(value.get(k), str) for k in ("path", "sha256")
+        )
+    return isinstance(value, list) and all(  # waivers
+        isinstance(w, dict) and all(isinstance(v, str) for v in w.values()) for w in value
+    )
+
+
+def _check_options(options: object) -> None:
+    if _depth(options) > _MAX_DEPTH:
+        raise ReportFormatError(f"info.options is nested deeper than {_MAX_DEPTH} levels")
+    assert isinstance(options, dict)  # the schema says so
+    for key, kind in _OPTION_SHAPES.items():
+        if not _shape_ok(kind, options.get(key)):
+            raise ReportFormatError(f"info.options.{key} does not have the shape a run writes")
+
+
 def from_dict(d: object) -> RunReport:
     """Validate report data and build the `RunReport`; raises `ReportFormatError`."""
+    if _depth(d) > _MAX_DEPTH:
+        raise ReportFormatError(f"not an llmconform report: nested deeper than {_MAX_DEPTH}")
     doc = validate(d)
     info = doc["info"]
+    _check_options(info["options"])
     return RunReport(
         info=RunInfo(
             llmconform_version=info["llmconform_version"],
@@ -342,8 +396,9 @@ def dumps(report: RunReport) -> str:
     Raises `ValueError` for NaN or infinite numbers, which strict JSON cannot carry.
     """
     text = json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
-    # Lone surrogates (undecodable target bytes) cannot be encoded as UTF-8; they can only
-    # sit inside JSON strings, where a \u escape denotes the very same string.
+    # Lone surrogates (undecodable target bytes) cannot be encoded as UTF-8, and controls or
+    # bidi characters would be acted on by whatever shows the file; they can only sit inside
+    # JSON strings, where a \u escape denotes the very same string.
     text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text + "\n"
 
@@ -351,10 +406,17 @@ def dumps(report: RunReport) -> str:
 def loads(text: str | bytes) -> RunReport:
     """Parse and validate a JSON report; raises `ReportFormatError` for anything else."""
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
     except (ValueError, RecursionError) as exc:  # bad JSON or encoding, NaN, absurd nesting
         raise ReportFormatError(f"not an llmconform report: not valid JSON ({exc})") from exc
     return from_dict(data)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999: strict JSON syntax, but no report can write it back
+        raise ValueError(f"{text[:40]} is out of range")
+    return value
 
 
 def _reject_constant(name: str) -> None:

@@ -13,7 +13,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from llmconform.model import CaseResult, ExchangeSummary, Finding, Outcome, RunReport
-from llmconform.report._common import catalog_digest, skip_reason, xml_safe
+from llmconform.report._common import (
+    catalog_digest,
+    multiline_safe,
+    skip_reason,
+    target_text,
+    xml_safe,
+)
 
 _MESSAGE_LIMIT = 200
 
@@ -86,8 +92,8 @@ def _add_properties(suite: ET.Element, report: RunReport) -> None:
         ("edition", info.edition),
         ("catalog_digest", catalog_digest(info)),
         ("version", info.llmconform_version),
-        ("target", info.target),
-        ("model", info.model),
+        ("target", target_text(info.target)),
+        ("model", target_text(info.model)),
         ("complete", "true" if info.complete else "false"),
         ("verdict", report.verdict.value),
         *((f"profile.{p.name}", p.verdict.value) for p in report.profiles),
@@ -130,7 +136,7 @@ def _not_tested_suite(root: ET.Element, report: RunReport) -> _Tally:
     why = "; ".join(report.notes) or "nothing was tested"
     ET.SubElement(
         testcase, "error", message=_attr(why, limit=_MESSAGE_LIMIT), type="not-tested"
-    ).text = xml_safe(why)
+    ).text = _safe(why)
     tally = _Tally()
     tally.tests = tally.errors = 1
     tally.stamp(suite)
@@ -156,19 +162,19 @@ def _add_case(suite: ET.Element, case: CaseResult, api: str) -> None:
             message=_attr(first, limit=_MESSAGE_LIMIT),
             type=_attr(", ".join(ids)),
         )
-        element.text = xml_safe(_findings_text(case.findings) or case.reason)
+        element.text = _safe(_findings_text(case.findings) or case.reason)
     elif outcome is Outcome.ERROR:
         reason = case.reason or "the harness or the network failed"
         element = ET.SubElement(
             testcase, "error", message=_attr(reason, limit=_MESSAGE_LIMIT), type="error"
         )
-        element.text = xml_safe("\n".join(filter(None, [reason, _findings_text(case.findings)])))
+        element.text = _safe("\n".join(filter(None, [reason, _findings_text(case.findings)])))
     elif outcome in (Outcome.SKIP, Outcome.UNSUPPORTED):
         ET.SubElement(testcase, "skipped", message=_attr(skip_reason(case), limit=_MESSAGE_LIMIT))
 
     out = _system_out(case)
     if out:
-        ET.SubElement(testcase, "system-out").text = xml_safe(out)
+        ET.SubElement(testcase, "system-out").text = _safe(out)
 
 
 def _finding_line(f: Finding) -> str:
@@ -209,9 +215,15 @@ def _system_out(case: CaseResult) -> str:
     return "\n".join(parts)
 
 
+def _safe(text: str) -> str:
+    """Legal XML in which controls, bidi overrides and invisible format characters are
+    shown as `\\xNN`/`\\uNNNN`, as on the terminal (a CI page renders this text)."""
+    return multiline_safe(xml_safe(text))  # what XML cannot hold is dropped first
+
+
 def _attr(text: str, *, limit: int | None = None) -> str:
     """An attribute value: legal XML; a short message is also put on one line and clipped."""
-    safe = xml_safe(text)
+    safe = _safe(text)
     if limit is None:
         return safe
     flat = " ".join(safe.split())

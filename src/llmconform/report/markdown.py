@@ -25,6 +25,7 @@ from llmconform.report._common import (
     display_safe,
     multiline_safe,
     skip_reason,
+    target_text,
     verdict_label,
 )
 from llmconform.report._failures import (
@@ -172,8 +173,8 @@ def _header(report: RunReport) -> list[str]:
     state = "complete" if info.complete else "INCOMPLETE (the report is partial)"
     span = info.started_at + (f" to {info.finished_at}" if info.finished_at else "")
     rows = [
-        ("Target", md(info.target)),
-        ("Model", md(info.model)),
+        ("Target", md(target_text(info.target))),
+        ("Model", md(target_text(info.model))),
         ("Edition", md(info.edition)),
         ("Catalog digest", md(digest) if digest else "not recorded"),
         ("llmconform", md(info.llmconform_version)),
@@ -248,7 +249,8 @@ def _errors(report: RunReport) -> list[str]:
         "| Case | Reason |",
         "|---|---|",
     ]
-    lines += [f"| {md(c.case_id)} | {md(c.reason or 'no reason recorded')} |" for c in errors]
+    shown = errors[:_ROWS_LIMIT]
+    lines += [f"| {md(c.case_id)} | {md(c.reason or 'no reason recorded')} |" for c in shown]
     lines += _more(len(errors))
     return [*lines, ""]
 

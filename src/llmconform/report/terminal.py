@@ -31,6 +31,7 @@ from llmconform.report._common import (
     edition_text,
     skip_reason,
     summary_line,
+    target_text,
     verdict_label,
 )
 from llmconform.report._failures import (
@@ -188,8 +189,8 @@ def _header(report: RunReport, console: Console) -> None:
     )
     state = Text("complete", style="green") if info.complete else Text("INCOMPLETE", "bold red")
     console.print(title)
-    console.print(Text.assemble(("target  ", "dim"), display_safe(info.target)))
-    console.print(Text.assemble(("model   ", "dim"), display_safe(info.model)))
+    console.print(Text.assemble(("target  ", "dim"), display_safe(target_text(info.target))))
+    console.print(Text.assemble(("model   ", "dim"), display_safe(target_text(info.model))))
     console.print(Text.assemble(("run     ", "dim"), state, _timespan(report)))
     if info.capabilities:
         caps = ", ".join(display_safe(c) for c in info.capabilities)

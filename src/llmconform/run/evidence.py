@@ -57,7 +57,12 @@ def record_cassette(
     secrets = tuple(k for k in (target.api_key, plugin.restricted_key) if k)
     cases = {cid: plugin.captures[cid] for cid in order}
     digest = cassette.write(
-        path, header, cases, secrets, frozenset(h.lower() for h in redact_headers)
+        path,
+        header,
+        cases,
+        secrets,
+        frozenset(h.lower() for h in redact_headers),
+        plugin.options.limits.evidence_bytes,
     )
     return {"path": path.name, "sha256": digest}
 

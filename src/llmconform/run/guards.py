@@ -2,8 +2,9 @@
 
 Separate from the runner because they touch process state (environment, signal handlers),
 each restored on the way out: plugin autoload off (a user's pytest plugins cannot interfere),
-SIGTERM treated like Ctrl-C (a killed run still writes its report), and a second interrupt
-while the partial report is written, or once the report is on disk, quits at once.
+SIGTERM treated like Ctrl-C (a killed run still writes its report), an interrupt while the
+run's files are written deferred until they are (a second abandons them), and an interrupt
+once the report is on disk quits at once with the run's exit code.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
-
-from llmconform.errors import ExitCode
 
 
 @contextlib.contextmanager
@@ -86,12 +85,38 @@ class QuitOnInterrupt:
             self._previous = None
 
 
-@contextlib.contextmanager
-def second_interrupt_quits() -> Iterator[None]:
-    """While a partial report is written, another Ctrl-C or SIGTERM quits at once (130)."""
-    with QuitOnInterrupt() as guard:
-        guard.arm(
-            ExitCode.INTERRUPTED,
-            "interrupted again while the report was written: it may be incomplete",
-        )
-        yield
+class DeferredInterrupt:
+    """While the run's files are written (cassette, reports, baseline): the first Ctrl-C or
+    SIGTERM is remembered and the writing goes on, so the report always reaches the disk
+    (the run then exits 3); a second raises KeyboardInterrupt, abandoning the writing, and
+    every writer removes its temporary file on the way out.
+
+    `start()` installs the handlers (a no-op off the main thread), `stop()` restores the
+    previous ones; `interrupted` tells whether an interrupt arrived in between.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self._previous: tuple[Any, Any] | None = None
+
+    def start(self) -> None:
+        """From now on, defer the first interrupt and abandon the writing on the second."""
+        if self._previous is not None or threading.current_thread() is not threading.main_thread():
+            return
+
+        def defer(signum: int, frame: object) -> None:
+            if self.interrupted:
+                raise KeyboardInterrupt
+            self.interrupted = True
+            os.write(
+                2, b"\ninterrupted: writing the report first (interrupt again to abandon it)\n"
+            )
+
+        self._previous = signal.signal(signal.SIGINT, defer), signal.signal(signal.SIGTERM, defer)
+
+    def stop(self) -> None:
+        """Restore the handlers `start()` replaced."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous[0])
+            signal.signal(signal.SIGTERM, self._previous[1])
+            self._previous = None

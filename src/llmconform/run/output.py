@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
@@ -89,10 +90,30 @@ def with_report_folder(request: RunSettings) -> RunSettings:
             raise UsageError(_unwritable(folder, exc.strerror or str(exc))) from exc
     else:
         raise UsageError(_unwritable(request.out_dir, "too many runs started this second"))
+    if request.write_baseline is not None:
+        _check_baseline_path(request.write_baseline)
     record = request.record
     if record is not None and record.parent == request.out_dir:
         record = folder / record.name
     return replace(request, out_dir=folder, record=record)
+
+
+def _check_baseline_path(path: Path) -> None:
+    """--write-baseline is written after the run: a path it cannot be written to must fail
+    before anything is sent, not after a paid run."""
+    why = ""
+    if path.is_dir():
+        why = "it is a folder"
+    else:
+        try:
+            with tempfile.TemporaryFile(dir=path.parent or Path(".")):
+                pass
+            if path.exists() and not os.access(path, os.W_OK):
+                why = "the file is not writable"
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+    if why:
+        raise UsageError(f"cannot write the baseline to {path}: {why}; choose another path")
 
 
 def _unwritable(folder: Path, why: str) -> str:

@@ -39,9 +39,9 @@ from llmconform.pytest.conformance_run import ConformanceRun
 from llmconform.report import write_reports
 from llmconform.run.evidence import record_cassette, record_failing_examples
 from llmconform.run.guards import (
+    DeferredInterrupt,
     QuitOnInterrupt,
     no_plugin_autoload,
-    second_interrupt_quits,
     sigterm_as_interrupt,
 )
 from llmconform.run.output import remove_stale, tell, with_report_folder
@@ -86,8 +86,15 @@ def pytest_args(keyword: str | None) -> list[str]:
     return args
 
 
-def execute_run(request: RunSettings, target: OpenTarget, console: Console) -> RunReport:
-    """Run the suite against an open target and return the report (no files written)."""
+def execute_run(
+    request: RunSettings,
+    target: OpenTarget,
+    console: Console,
+    writing: DeferredInterrupt | None = None,
+) -> RunReport:
+    """Run the suite against an open target and return the report (no report written; the
+    cassette is). `writing`, when given, is started the moment the exchanges end: from then
+    on an interrupt no longer stops anything before the files are on disk."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     model = request.model or target.default_model or ""
     # With a given model the first exchanges go out at once, a probe beside them that stops
@@ -116,6 +123,8 @@ def execute_run(request: RunSettings, target: OpenTarget, console: Console) -> R
     )
     with no_plugin_autoload(), sigterm_as_interrupt():
         status = pytest.main(pytest_args(request.keyword), plugins=[plugin])
+    if writing is not None:  # at once: SIGTERM's default handler kills without a word
+        writing.start()
     if plugin.unreachable is not None:
         raise plugin.unreachable
     if plugin.refused is not None:
@@ -233,22 +242,33 @@ def _run_and_tell(
     # code and says where the report is, instead of click's "Aborted!" (exit 1).
     with QuitOnInterrupt() as written:
         with open_target(request.target, request.api_key) as target:
-            report = execute_run(request, target, progress_console)
-            # Written before the target is stopped, and shielded from a second interrupt.
-            guard = (
-                second_interrupt_quits() if not report.info.complete else contextlib.nullcontext()
-            )
-            with guard:
+            writing = DeferredInterrupt()
+            try:
+                report = execute_run(request, target, progress_console, writing)
                 paths = write_reports(report, request.out_dir, request.formats)
                 remove_stale(request.out_dir, _evidence_written(request, report, paths))
                 if request.write_baseline is not None:
                     request.write_baseline.write_text(dump_baseline(report), encoding="utf-8")
-            code = ExitCode.COULD_NOT_RUN if not report.info.complete else exit_code(report)
+            except KeyboardInterrupt:
+                if not writing.interrupted:
+                    raise  # before the exchanges ended: the CLI says nothing was saved
+                console.print(
+                    "[yellow]interrupted again while the run's files were written: "
+                    "abandoned (a file already written is whole)[/]"
+                )
+                return ExitCode.INTERRUPTED
+            finally:
+                writing.stop()
+            # An interrupt that arrived while the files were written: the run was stopped.
+            stopped = not report.info.complete or writing.interrupted
+            code = ExitCode.COULD_NOT_RUN if stopped else exit_code(report)
             where = f" in {request.out_dir}" if paths else ""
             note = f"interrupted after the report was written{where}"
             written.arm(code, note)
         notes: list[str] = []
-        if request.baseline is not None and report.info.complete:
+        if writing.interrupted and report.info.complete:
+            notes.append("interrupted while the run's files were written: they are whole (exit 3)")
+        if request.baseline is not None and not stopped:
             new, stale = compare_with_baseline(report, set(request.baseline))
             notes += [f"new failure (not in the baseline): {cid}" for cid in new]
             notes += [f"stale baseline entry (it passes now; remove it): {cid}" for cid in stale]

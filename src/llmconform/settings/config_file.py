@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from llmconform.errors import ConfigError
+from llmconform.settings.yaml_text import clip, load_user_yaml
 
 DEFAULT_NAME = "llmconform.yaml"
 
@@ -93,7 +94,7 @@ def find_config(explicit: Path | None, cwd: Path) -> Path | None:
 def parse_config(text: str, source: str = DEFAULT_NAME) -> dict[str, Any]:
     """Validate the file's content; returns the mapping of known keys to checked values."""
     try:
-        doc = yaml.safe_load(text)
+        doc = load_user_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
     if doc is None:
@@ -103,11 +104,11 @@ def parse_config(text: str, source: str = DEFAULT_NAME) -> dict[str, Any]:
     for key, value in doc.items():
         if key not in _KEYS:
             raise ConfigError(
-                f"{source}: unknown key {key!r}; allowed keys: {', '.join(sorted(_KEYS))}"
+                f"{source}: unknown key {clip(key)}; allowed keys: {', '.join(sorted(_KEYS))}"
             )
         allowed, test, _ = _KEYS[key]
         if not test(value):
-            raise ConfigError(f"{source}: {key} must be {allowed}, got {value!r}")
+            raise ConfigError(f"{source}: {key} must be {allowed}, got {clip(value)}")
     if "waivers" in doc:
         doc["waivers"] = parse_waivers(doc["waivers"], source)
     return dict(doc)
@@ -158,7 +159,7 @@ def check_waiver_requirements(
         # Ids are upper-case: compare so, so that "stream-003" still finds STREAM-003.
         hint = did_you_mean(rid.upper(), known, "requirement")
         raise ConfigError(
-            f"{source}: waivers[{i}]: unknown requirement {rid!r}; {hint} "
+            f"{source}: waivers[{i}]: unknown requirement {clip(rid)}; {hint} "
             "(`llmconform list --requirements` lists them)"
         )
 

@@ -54,7 +54,12 @@ def describe(spec: str) -> str:
     if spec.startswith(("http://", "https://")):
         parts = urlsplit(spec)
         host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
+        if ":" in host:  # an IPv6 literal keeps its brackets, or the label is no URL
+            host = f"[{host}]"
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:  # said by open_target; a label only shows what was given
+            port = ":" + parts.netloc.rpartition(":")[2][:10]
         return f"{parts.scheme}://{host}{port}{parts.path}"
     return spec
 
@@ -129,7 +134,14 @@ def open_target(spec: str, api_key: str | None = None) -> Iterator[OpenTarget]:
         with serve_app(_load_app(spec.removeprefix("asgi:")), spec, api_key) as target:
             yield target
     elif spec.startswith(("http://", "https://")):
-        parts = urlsplit(spec)
+        try:
+            parts = urlsplit(spec)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        except ValueError as exc:
+            raise TargetError(
+                f"target URL {describe(spec)!r} is not valid ({exc}); an IPv6 address goes "
+                "in brackets: http://[::1]:8000/v1"
+            ) from None
         if not parts.hostname:
             raise TargetError(f"target URL has no host: {describe(spec)}")
         if parts.username or parts.password:
