@@ -133,7 +133,7 @@ class Refuse:
                 break
         try:
             sent: Any = json.loads(raw) if raw else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested beyond the parser
             sent = None
         if self.when(scope, sent):
             data = json.dumps(self.body).encode()
