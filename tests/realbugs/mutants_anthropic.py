@@ -378,7 +378,6 @@ STREAM = "anthropic.stream"
 GAP_SHOULD = "the named requirement is a SHOULD: flagged as a warning only"
 GAP_MULTI = "no case streams more than one content block (text then tool_use)"
 GAP_THINK = "no case enables thinking yet"
-GAP_USAGE = "no requirement on message_start usage (the prompt's input tokens) yet"
 GAP_MODELS = "the Anthropic cases never call GET /v1/models"
 THINKING = "ANT-THINK-001"  # a thinking block carries its signature (signature_delta in streams)
 
@@ -511,7 +510,6 @@ MUTANTS = table(
             "ant-mlxnode-message-start-zero-input-tokens",
             ("ANT-STREAM-012",),
             Fault("m", events=on_events(_start_usage(_zero_input))),
-            gap=GAP_USAGE,
         ),
         Mutant(
             "ant-mtplx-image-block-stringified",
@@ -582,7 +580,6 @@ MUTANTS = table(
             "ant-sglang-message-start-zero-input-tokens",
             ("ANT-STREAM-012",),
             Fault("m", events=on_events(_start_usage(_move_input))),
-            gap=GAP_USAGE,
         ),
         Mutant(
             "ant-talon-midstream-silent-truncation",
@@ -638,7 +635,6 @@ MUTANTS = table(
             "ant-zai-glm-message-start-zero-usage",
             ("ANT-STREAM-012",),
             Fault("m", events=on_events(_start_usage(_zero_all))),
-            gap=GAP_USAGE,
         ),
     ]
 )
