@@ -14,10 +14,10 @@ CASE = Case("t", "t", "anthropic-messages", (), ())
 
 
 def stream(usage: dict[str, Any] | None) -> Capture:
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": []}
+    message: dict[str, Any] = {"id": "msg_1", "type": "message", "role": "assistant"}
     if usage is not None:
         message["usage"] = usage
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "message_start", "message": message},
         {
             "type": "message_delta",
