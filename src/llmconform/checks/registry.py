@@ -81,6 +81,7 @@ CHECK_MODULES = (
     "llmconform.checks.responses.tools",
     "llmconform.checks.anthropic.core",
     "llmconform.checks.anthropic.tools",
+    "llmconform.checks.anthropic.thinking",
     "llmconform.checks.anthropic.usage",
 )
 
