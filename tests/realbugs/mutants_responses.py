@@ -306,7 +306,6 @@ class StreamedNotStored:
         await self.inner(scope, receive, out)
 
 
-GAP_DETAILS = "the usage schema lets input/output_tokens_details be null or absent"
 GAP_FORMAT = "no Responses case sends text.format"
 MUTANTS = table(
     [
@@ -331,9 +330,8 @@ MUTANTS = table(
         ),
         Mutant(
             "resp-cliproxyapi-missing-output-tokens-details",
-            ("RESP-001", "RESP-STREAM-002"),
+            ("RESP-USAGE-003",),
             _both(_usage_null("output_tokens_details")),
-            gap=GAP_DETAILS,
         ),
         Mutant(
             "resp-cliproxyapi-rejects-metadata",
@@ -353,11 +351,10 @@ MUTANTS = table(
         ),
         Mutant(
             "resp-exo-usage-details-missing",
-            ("RESP-STREAM-002",),
+            ("RESP-USAGE-003",),
             Fault(
                 "m", events=_terminal(_usage_pop("input_tokens_details", "output_tokens_details"))
             ),
-            gap=GAP_DETAILS,
         ),
         Mutant(
             "resp-gomodel-sequence-gap-after-edit",
@@ -457,15 +454,13 @@ MUTANTS = table(
         Mutant("resp-ogx-reasoning-item-omitted", skip=NO_REASONING),
         Mutant(
             "resp-ogx-usage-details-optional",
-            ("RESP-001", "RESP-STREAM-002"),
+            ("RESP-USAGE-003",),
             _both(_usage_pop("input_tokens_details", "output_tokens_details")),
-            gap=GAP_DETAILS,
         ),
         Mutant(
             "resp-omlx-missing-input-tokens-details",
-            ("RESP-001", "RESP-STREAM-002"),
+            ("RESP-USAGE-003",),
             _both(_usage_pop("input_tokens_details")),
-            gap=GAP_DETAILS,
         ),
         Mutant(
             "resp-omlx-truncation-reported-completed",
