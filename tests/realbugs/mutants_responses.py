@@ -402,7 +402,6 @@ MUTANTS = table(
             "resp-llamastack-missing-output-text-done",
             ("RESP-STREAM-011", "RESP-STREAM-012"),
             Fault("m", events=_drop(_kinds("response.output_text.done"))),
-            gap="no check requires output_text.done before content_part.done",
         ),
         Mutant(
             "resp-llmrosetta-completed-missing-id-model",
