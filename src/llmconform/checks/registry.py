@@ -67,6 +67,7 @@ CHECK_MODULES = (
     "llmconform.checks.sdk",
     "llmconform.checks.openai.chat",
     "llmconform.checks.openai.stream",
+    "llmconform.checks.openai.stream_usage",
     "llmconform.checks.openai.tools",
     "llmconform.checks.openai.tools_stream",
     "llmconform.checks.openai.completions",
