@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from llmconform.catalog.loader import load_catalog
 from llmconform.model import Outcome
 
 from broken_servers import BrokenApp, Fault
@@ -32,6 +33,18 @@ def test_every_mutant_is_a_catalog_entry_of_its_family() -> None:
         assert mutant.id in entries, mutant.id
         assert FAMILY[entries[mutant.id]["api"]] == family, mutant.id
         assert mutant.skip or mutant.kills, f"{mutant.id} names no requirement"
+
+
+def test_a_killed_mutant_names_requirements_of_the_catalog() -> None:
+    # A known survivor or a skipped bug may name the requirement it needs (not written yet);
+    # any other mutant's `kills` must be real requirement ids, or it could never be killed.
+    known = set(load_catalog().requirements)
+    unknown = {
+        m.id: sorted(set(m.kills) - known)
+        for _, m in ALL
+        if not (m.gap or m.skip) and set(m.kills) - known
+    }
+    assert unknown == {}
 
 
 @pytest.mark.parametrize(
