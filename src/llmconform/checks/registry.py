@@ -67,6 +67,7 @@ CHECK_MODULES = (
     "llmconform.checks.sdk",
     "llmconform.checks.openai.chat",
     "llmconform.checks.openai.stream",
+    "llmconform.checks.openai.stream_usage",
     "llmconform.checks.openai.tools",
     "llmconform.checks.openai.tools_stream",
     "llmconform.checks.openai.completions",
@@ -81,6 +82,8 @@ CHECK_MODULES = (
     "llmconform.checks.responses.tools",
     "llmconform.checks.anthropic.core",
     "llmconform.checks.anthropic.tools",
+    "llmconform.checks.anthropic.thinking",
+    "llmconform.checks.anthropic.usage",
 )
 
 

@@ -35,6 +35,7 @@ CAPABILITIES: dict[str, str] = {
     "responses_compact": "POST /responses/compact",
     "previous_response_id": "stored responses chained by previous_response_id",
     "anthropic": "POST /messages (Anthropic Messages)",
+    "thinking": "extended thinking (Anthropic `thinking`)",
 }
 ALL_CAPABILITIES = frozenset(CAPABILITIES)
 

@@ -209,6 +209,14 @@ class ItemTracker:
             self._flag(PART_ORDER, f"{kind} for {key[0]} index {key[1]!r} {state}", ev.index)
             return
         part.closed = True
+        if part.done_text is None and part.text:
+            # Clients take the final text from the .done event (output_text.done): a part that
+            # streamed deltas closes only after it.
+            self._flag(
+                PART_ORDER,
+                f"{kind} for {key[0]} index {key[1]!r} came without its text's .done event",
+                ev.index,
+            )
         text = part_text(data.get("part"))
         if text is not None and text != part.text:
             self._flag(TEXT_MISMATCH, f"{kind} text differs from the joined deltas", ev.index)

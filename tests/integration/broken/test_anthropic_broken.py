@@ -18,6 +18,7 @@ STREAMS = {
     "anthropic.stream.stop_sequence",
     "anthropic.stream.multi_turn",
     "anthropic.stream.tool_use",
+    "anthropic.stream.thinking",
 }
 TEXT_STREAMS = STREAMS - {"anthropic.stream.tool_use"}
 ERRORS_400 = {
@@ -42,6 +43,7 @@ SUCCESS = STREAMS | {
     "anthropic.tools.auto",
     "anthropic.tools.none",
     "anthropic.tools.round_trip",
+    "anthropic.thinking",
 }
 
 # (fault, cases expected to FAIL, cases expected to WARN)

@@ -54,6 +54,12 @@ def reqs(issues: list[Issue]) -> set[str]:
     return {i.requirement for i in issues}
 
 
+DETAILS = {
+    "input_tokens_details": {"cached_tokens": 0},
+    "output_tokens_details": {"reasoning_tokens": 0},
+}
+
+
 def response(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "id": "resp_1",
@@ -76,7 +82,7 @@ def response(**changes: Any) -> dict[str, Any]:
                 "content": [{"type": "output_text", "text": "hi", "annotations": []}],
             }
         ],
-        "usage": {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4},
+        "usage": {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4, **DETAILS},
     }
     return {**base, **changes}
 
@@ -128,7 +134,7 @@ def test_message_requires_completed_text() -> None:
 
 
 def test_usage_arithmetic_and_presence() -> None:
-    wrong = response(usage={"input_tokens": 3, "output_tokens": 1, "total_tokens": 5})
+    wrong = response(usage={"input_tokens": 3, "output_tokens": 1, "total_tokens": 5, **DETAILS})
     assert reqs(run("responses.usage", capture(wrong))) == {"RESP-USAGE-002"}
     assert reqs(run("responses.usage", capture(response(usage=None)))) == {"RESP-USAGE-001"}
 

@@ -202,9 +202,15 @@ def message(ctx: CheckContext) -> Iterator[Issue]:
         )
 
 
-@check("responses.usage", "RESP-USAGE-001", "RESP-USAGE-002")
+USAGE_DETAILS = (
+    ("input_tokens_details", "cached_tokens"),
+    ("output_tokens_details", "reasoning_tokens"),
+)
+
+
+@check("responses.usage", "RESP-USAGE-001", "RESP-USAGE-002", "RESP-USAGE-003")
 def usage(ctx: CheckContext) -> Iterator[Issue]:
-    """Usage is reported, and total_tokens = input_tokens + output_tokens."""
+    """Usage is reported with its token details, and total_tokens = input + output tokens."""
     ex = ctx.primary
     u = response_of(ex).get("usage")
     if not isinstance(u, dict):
@@ -226,6 +232,16 @@ def usage(ctx: CheckContext) -> Iterator[Issue]:
             "$.usage",
             ex.index,
         )
+    for key, field in USAGE_DETAILS:
+        details = u.get(key)
+        count = details.get(field) if isinstance(details, dict) else None
+        if not (isinstance(count, int) and not isinstance(count, bool) and count >= 0):
+            yield Issue(
+                "RESP-USAGE-003",
+                f"usage.{key} is {excerpt(details)}: expected an object with an integer {field}",
+                f"$.usage.{key}",
+                ex.index,
+            )
 
 
 @check("responses.error_status", "RESP-ERR-001", expects_error=True)
