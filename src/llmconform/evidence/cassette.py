@@ -126,7 +126,7 @@ def encode_capture(
     r = c.request
     content = _scrub_bytes(r.content, secrets) if r.content is not None else None
     req_json = json.loads(_scrub_text(json.dumps(r.json), secrets)) if r.json is not None else None
-    return {
+    out: dict[str, Any] = {
         "request": {
             "method": r.method,
             "path": _scrub_text(r.path, secrets),
@@ -154,6 +154,9 @@ def encode_capture(
             "truncated": c.truncated,
         },
     }
+    if c.reconnected is not None:  # only then: cassettes of ordinary runs keep their form
+        out["response"]["reconnected"] = _scrub_text(c.reconnected, secrets)
+    return out
 
 
 def decode_capture(data: Mapping[str, Any]) -> Capture:
@@ -183,6 +186,7 @@ def decode_capture(data: Mapping[str, Any]) -> Capture:
             transport="replay",
             error=rs.get("error"),
             truncated=bool(rs.get("truncated")),
+            reconnected=rs.get("reconnected"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CassetteError(f"malformed exchange in cassette: {exc!r}") from None

@@ -136,6 +136,9 @@ class Capture:
     transport: str = "http"
     error: str | None = None
     truncated: bool = False  # the body hit the size cap
+    # Set when a reused connection was found closed before any response and the request was
+    # sent again on a new one: what the first attempt saw (evidence for a reuse warning).
+    reconnected: str | None = None
 
     @property
     def body(self) -> bytes:

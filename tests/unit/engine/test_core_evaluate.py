@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
 from llmconform.checks import CHECKS, CheckContext, Issue, IssueKind, Unverifiable, check
-from llmconform.engine.evaluate import TRANSPORT_REQUIREMENT, evaluate, skipped, summarize
+from llmconform.engine.evaluate import (
+    REUSE_REQUIREMENT,
+    TRANSPORT_REQUIREMENT,
+    evaluate,
+    skipped,
+    summarize,
+)
 from llmconform.model import Case, CheckRef, Level, Outcome, Requirement
 
 from core_helpers import T0, capture, completion
@@ -231,3 +238,17 @@ def test_a_case_lasts_from_its_first_request_to_its_last_response() -> None:
     assert result.duration_ms == 400.5
     unfinished = replace(first, t_end_ns=None)
     assert evaluate(make_case(CheckRef("core-test.clean")), [unfinished], REQS).duration_ms == 0.0
+
+
+def test_a_retried_stale_connection_is_a_reuse_warning_not_a_broken_response() -> None:
+    reqs = {**REQS, REUSE_REQUIREMENT: Requirement(REUSE_REQUIREMENT, Level.SHOULD, "http", "r")}
+    retried = dataclasses.replace(
+        capture(completion()), reconnected="Server disconnected without sending a response."
+    )
+    result = evaluate(make_case(CheckRef("core-test.clean")), [retried], reqs)
+    [finding] = result.findings
+    assert (finding.requirement, finding.outcome) == (REUSE_REQUIREMENT, Outcome.WARN)
+    assert "new connection" in finding.message and "without sending" in finding.message
+    assert REUSE_REQUIREMENT in result.requirements and result.outcome is Outcome.WARN
+    plain = evaluate(make_case(CheckRef("core-test.clean")), [capture(completion())], reqs)
+    assert plain.findings == () and REUSE_REQUIREMENT not in plain.requirements
