@@ -160,3 +160,16 @@ def test_stream_matches_non_stream() -> None:
     assert reqs(run("tools.stream_matches", other, streamed, against=0)) == ["TOOLS-STREAM-003"]
     stopped = capture(request(), calls_body(call(), finish="stop"))
     assert reqs(run("tools.stream_matches", stopped, streamed, against=0)) == ["TOOLS-STREAM-003"]
+
+
+def test_stream_matches_compares_only_what_sampling_does_not_decide() -> None:
+    # llama-server ignores a forced tool_choice and samples text: 'length' once, 'stop' once.
+    text = capture(request(), completion({"content": "It is"}, finish="length"))
+    stopped = capture(request(stream=True), chunks=[chunk({"content": "Sun"}, finish="stop")])
+    assert run("tools.stream_matches", text, stopped, against=0) == []
+    # A call cut at the limit: its arguments are sampled, its function is not.
+    cut = capture(request(), calls_body(call(args='{"city": "Pa'), finish="length"))
+    streamed = capture(request(stream=True), chunks=fragments())
+    assert run("tools.stream_matches", cut, streamed, against=0) == []
+    renamed = capture(request(), calls_body(call("get_time", '{"ci'), finish="length"))
+    assert reqs(run("tools.stream_matches", renamed, streamed, against=0)) == ["TOOLS-STREAM-003"]
