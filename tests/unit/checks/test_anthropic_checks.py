@@ -248,3 +248,16 @@ def test_a_first_answer_cut_by_max_tokens_leaves_the_round_trip_inconclusive() -
     plain = capture({"max_tokens": 16}, message(text("No tool needed")))
     with pytest.raises(Unverifiable):
         issues(plain)
+
+
+def test_max_tokens_after_a_natural_end_turn_is_undecided() -> None:
+    req = {"max_tokens": 4}
+
+    def kinds(body: Any) -> list[tuple[str, str]]:
+        ctx = CheckContext(CASE, (Exchange(0, capture(req, body)),), {})
+        return [(i.requirement, i.kind.value) for i in CHECKS["ant.max_tokens"].fn(ctx)]
+
+    early = {**message(text("Hi")), "usage": {"input_tokens": 1, "output_tokens": 1}}
+    assert kinds(early) == [("ANT-LEN-001", "inconclusive")]
+    full = {**message(text("a b c d")), "usage": {"input_tokens": 1, "output_tokens": 4}}
+    assert kinds(full) == [("ANT-LEN-001", "violation")]

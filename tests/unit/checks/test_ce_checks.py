@@ -307,3 +307,16 @@ def test_accepts_tokens() -> None:
     assert run("embeddings.accepts_tokens", capture({"input": [1]}, emb_list([1.0]))) == []
     refused = capture({"input": [1]}, {"error": {"message": "x"}}, status=400)
     assert requirements(run("embeddings.accepts_tokens", refused)) == ["EMB-007"]
+
+
+def test_length_after_a_natural_early_stop_is_undecided() -> None:
+    # llama-server: {"text": "", "finish_reason": "stop"} after 1 token with a limit of 5.
+    req = {"prompt": "a", "max_tokens": 5}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    body = completion(choice(text="", finish="stop"), usage=usage)
+    [issue] = run("completions.length", capture(req, body))
+    assert (issue.requirement, issue.kind.value) == ("CMPL-LEN-001", "inconclusive")
+    cut = dict(usage, completion_tokens=5, total_tokens=6)  # cut at the limit, says stop
+    body = completion(choice(finish="stop"), usage=cut)
+    [issue] = run("completions.length", capture(req, body))
+    assert issue.kind.value == "violation"

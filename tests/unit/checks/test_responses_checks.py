@@ -366,3 +366,14 @@ def test_stream_arguments_cannot_tell_on_a_stream_cut_before_the_call() -> None:
     ):
         got = kinds(run("responses.stream_arguments", stream_of(final, terminal)))
         assert got == {("RESP-STREAM-013", "violation")}
+
+
+def test_length_after_a_natural_completion_is_undecided() -> None:
+    req = {"max_output_tokens": 16}
+    early = response(usage={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3})
+    [issue] = run("responses.length", capture(early, req))
+    assert (issue.requirement, issue.kind.value) == ("RESP-LEN-001", "inconclusive")
+    # llama-server: "completed" although max_output_tokens cut the output.
+    cut = response(usage={"input_tokens": 1, "output_tokens": 16, "total_tokens": 17})
+    [issue] = run("responses.length", capture(cut, req))
+    assert issue.kind.value == "violation"
