@@ -122,6 +122,22 @@ def test_chunk_schema() -> None:
     assert issues[0].path == "event[1].choices[0].delta.tool_calls[0].index"
 
 
+def test_chunk_schema_flags_what_the_openai_spec_does_not_allow() -> None:
+    # LiteLLM omits the finish_reason key until the last chunk; mockllm sends role: null;
+    # vLLM-style servers send tool_calls: null. Each is reported once, as STREAM-010.
+    loose = good_stream("a b c")
+    for c in loose[1:3]:
+        del c["choices"][0]["finish_reason"]
+    loose[1]["choices"][0]["delta"]["role"] = None
+    loose[2]["choices"][0]["delta"]["role"] = None
+    loose[3]["choices"][0]["delta"]["tool_calls"] = None
+    issues = run_check("stream.chunk_schema", stream_capture(*loose))
+    assert reqs(issues) == ["STREAM-010"] * 3
+    assert [i.path for i in issues] == ["event[1]", "event[1]", "event[3]"]
+    assert "finish_reason key" in issues[0].message and "delta.role: null" in issues[1].message
+    assert run_check("stream.chunk_schema", stream_capture(*good_stream("a b c"))) == []
+
+
 def test_chunk_schema_reports_at_most_three_bad_chunks() -> None:
     bad = [{**c, "object": "chat.completion"} for c in good_stream("a b c d e f")]
     issues = run_check("stream.chunk_schema", stream_capture(*bad))

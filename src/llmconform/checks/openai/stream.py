@@ -158,7 +158,7 @@ def shape_key(chunk: Any) -> str | None:
         return None
 
 
-@check("stream.chunk_schema", "STREAM-005", "STREAM-ERR-001")
+@check("stream.chunk_schema", "STREAM-005", "STREAM-ERR-001", "STREAM-010")
 def chunk_schema(ctx: CheckContext) -> Iterator[Issue]:
     """Every payload is a `chat.completion.chunk` (MUST; first failing chunks shown). An error
     payload is no chunk: it is judged apart, under STREAM-ERR-001 (SHOULD), because OpenAI
@@ -188,6 +188,35 @@ def chunk_schema(ctx: CheckContext) -> Iterator[Issue]:
         reported += bool(issues)
         if reported >= 3:
             break
+    yield from _loose_chunks(ex)
+
+
+def _loose_chunks(ex: Exchange) -> Iterator[Issue]:
+    """What the chunk schema tolerates and the OpenAI spec does not (STREAM-010): the first
+    chunk of each kind is reported."""
+    seen: set[str] = set()
+    for p in ex.payloads:
+        value = p.value
+        choices = value.get("choices") if isinstance(value, dict) else None
+        for c in choices if isinstance(choices, list) else []:
+            if not isinstance(c, dict):
+                continue
+            delta = c.get("delta") if isinstance(c.get("delta"), dict) else {}
+            found = {
+                "finish_reason": "finish_reason" not in c,
+                "role": "role" in delta and delta["role"] is None,
+                "tool_calls": "tool_calls" in delta and delta["tool_calls"] is None,
+            }
+            for kind, bad in found.items():
+                if not bad or kind in seen:
+                    continue
+                seen.add(kind)
+                what = (
+                    "a choice without the finish_reason key (send null until the end)"
+                    if kind == "finish_reason"
+                    else f"delta.{kind}: null (leave the key out instead)"
+                )
+                yield Issue("STREAM-010", f"the stream has {what}", _ev(p.event_index), ex.index)
 
 
 def _error_event_issues(value: dict[str, Any], where: str, exchange: int) -> Iterator[Issue]:
