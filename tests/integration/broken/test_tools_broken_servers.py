@@ -23,7 +23,12 @@ CAPABILITIES = CORE_CAPABILITIES | {
     "json_schema",
     "logprobs",
 }
-STREAMED_CALLS = {"tools.stream_required", "tools.stream_parallel", "tools.stream_matches"}
+STREAMED_CALLS = {
+    "tools.stream_required",
+    "tools.stream_parallel",
+    "tools.stream_matches",
+    "tools.stream_auto",
+}
 PLAIN_CALLS = {
     "tools.required",
     "tools.named",
@@ -58,6 +63,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
             "tools.parallel",
             "tools.stream_required",
             "tools.stream_parallel",
+            "tools.stream_auto",
         },
         set(),
     ),

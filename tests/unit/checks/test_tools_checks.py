@@ -173,3 +173,20 @@ def test_stream_matches_compares_only_what_sampling_does_not_decide() -> None:
     assert run("tools.stream_matches", cut, streamed, against=0) == []
     renamed = capture(request(), calls_body(call("get_time", '{"ci'), finish="length"))
     assert reqs(run("tools.stream_matches", renamed, streamed, against=0)) == ["TOOLS-STREAM-003"]
+
+
+def test_legacy_function_call_must_agree_with_the_tool_calls() -> None:
+    req = request(tool_choice="required")
+    agreeing = calls_body(call())
+    agreeing["choices"][0]["message"]["function_call"] = dict(call()["function"])
+    assert run("tools.calls", capture(req, agreeing)) == []
+    # smollm2-fc: function_call.name "get_weather:" next to a tool call named get_weather.
+    odd = calls_body(call())
+    odd["choices"][0]["message"]["function_call"] = {**call()["function"], "name": "get_weather:"}
+    issues = run("tools.calls", capture(req, odd))
+    assert reqs(issues) == ["TOOLS-009"] and issues[0].path.endswith("function_call.name")
+    # Streamed: function_call fragments are folded like the tool calls.
+    chunks = fragments()
+    chunks[1]["choices"][0]["delta"]["function_call"] = {"name": "get_time", "arguments": ""}
+    streamed = capture(request(stream=True, tool_choice="required"), chunks=chunks)
+    assert "TOOLS-009" in reqs(run("tools.calls", streamed))
