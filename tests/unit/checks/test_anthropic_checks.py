@@ -261,3 +261,25 @@ def test_max_tokens_after_a_natural_end_turn_is_undecided() -> None:
     assert kinds(early) == [("ANT-LEN-001", "inconclusive")]
     full = {**message(text("a b c d")), "usage": {"input_tokens": 1, "output_tokens": 4}}
     assert kinds(full) == [("ANT-LEN-001", "violation")]
+
+
+def test_message_start_with_zero_input_tokens_warns_unless_cached() -> None:
+    start, block, delta = opening("hi")
+    end = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn"},
+        "usage": {"output_tokens": 1},
+    }
+    tail = ({"type": "content_block_stop", "index": 0}, end, {"type": "message_stop"})
+
+    def stream_with(usage: dict[str, Any]) -> Capture:
+        first = {**start, "message": {**start["message"], "usage": usage}}
+        return capture({"stream": True}, sse(first, block, delta, *tail), sse=True)
+
+    # LiteLLM's bridge: input_tokens 0 in message_start.
+    issues = run("ant.stream_order", stream_with({"input_tokens": 0, "output_tokens": 1}))
+    assert reqs(issues) == ["ANT-STREAM-012"]
+    assert issues[0][1].startswith("message_start reports input_tokens 0")
+    cached = {"input_tokens": 0, "output_tokens": 1, "cache_read_input_tokens": 12}
+    assert run("ant.stream_order", stream_with(cached)) == []
+    assert run("ant.stream_order", stream_with({"input_tokens": 9, "output_tokens": 1})) == []

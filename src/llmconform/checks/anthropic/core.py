@@ -8,6 +8,7 @@ reducer, whose violation rules map one-to-one onto requirements. Tool use lives 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -280,6 +281,7 @@ def stream_schema(ctx: CheckContext) -> Iterator[Issue]:
     "ANT-STREAM-009",
     "ANT-STREAM-010",
     "ANT-STREAM-011",
+    "ANT-STREAM-012",
 )
 def stream_order(ctx: CheckContext) -> Iterator[Issue]:
     """Events follow the documented flow (message_start, blocks, message_delta, message_stop)."""
@@ -294,6 +296,31 @@ def stream_order(ctx: CheckContext) -> Iterator[Issue]:
         per_rule[v.rule] = per_rule.get(v.rule, 0) + 1
         if per_rule[v.rule] <= 3:
             yield Issue(req, v.message, _ev(v.event), ex.index)
+    yield from _start_usage(ex)
+
+
+def _start_usage(ex: Exchange) -> Iterator[Issue]:
+    """message_start.usage.input_tokens is not 0 unless cache tokens hold the prompt."""
+    for pos, e in enumerate(ex.events):
+        if e.event != "message_start":
+            continue
+        try:
+            value = json.loads(e.data)
+        except ValueError:
+            return  # reported by stream_framing
+        message = value.get("message") if isinstance(value, dict) else None
+        usage = message.get("usage") if isinstance(message, dict) else None
+        if not isinstance(usage, dict) or usage.get("input_tokens") != 0:
+            return
+        cached = [usage.get(k) for k in ("cache_read_input_tokens", "cache_creation_input_tokens")]
+        if not any(isinstance(n, int) and n > 0 for n in cached):
+            yield Issue(
+                "ANT-STREAM-012",
+                "message_start reports input_tokens 0 and no cache tokens for a non-empty prompt",
+                _ev(pos) + ".message.usage.input_tokens",
+                ex.index,
+            )
+        return
 
 
 # --- errors ----------------------------------------------------------------------------------
