@@ -97,6 +97,8 @@ class ConformanceRun:
         self.settings: dict[str, Any] = {
             "latency": {**options.latency, "warmup": options.warmup},
             "accuracy": {"thresholds": dict(options.accuracy_thresholds)},
+            # Checks name --concurrency 1 when streams end early while others were in flight.
+            "concurrency": options.concurrency,
         }
         self._samples: dict[str, dict[int, list[Capture]]] = {}
         self.lazy = False  # exchange each case when its item runs (pytest-xdist workers)

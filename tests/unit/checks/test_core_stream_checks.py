@@ -8,11 +8,23 @@ from typing import Any
 import pytest
 
 from llmconform.catalog.loader import load_catalog
-from llmconform.checks import IssueKind
+from llmconform.checks import CHECKS, CheckContext, Exchange, IssueKind
+from llmconform.checks.openai.stream import EARLY_END
+from llmconform.engine.aggregate import verdict_notes
 from llmconform.engine.evaluate import evaluate
-from llmconform.model import BodyChunk, Case, CheckRef, Level, Outcome
+from llmconform.model import BodyChunk, Case, CaseResult, CheckRef, Finding, Level, Outcome
 
-from core_helpers import T0, capture, chunk, good_stream, reqs, run_check, sse, stream_capture
+from core_helpers import (
+    T0,
+    capture,
+    case,
+    chunk,
+    good_stream,
+    reqs,
+    run_check,
+    sse,
+    stream_capture,
+)
 
 USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
 ERROR = {
@@ -301,3 +313,24 @@ def test_an_audio_stream_has_its_text_in_the_transcript() -> None:
     assert run_check("chat.message", stream_capture(*chunks)) == []
     silent = [chunk({"role": "assistant", "content": None}), chunk({}, finish_reason="stop")]
     assert reqs(run_check("chat.message", stream_capture(*silent))) == ["CHAT-005"]
+
+
+def test_a_stream_cut_to_its_opening_chunk_names_the_concurrency_rerun() -> None:
+    # llama-cpp-python (interrupt_requests): a concurrent stream gets the role chunk, [DONE].
+    def issues(*chunks: Any, concurrency: int) -> list[str]:
+        ex = (Exchange(0, stream_capture(*chunks)),)
+        ctx = CheckContext(case("stream.finish_once"), ex, {}, "m", {"concurrency": concurrency})
+        return [i.message for i in CHECKS["stream.finish_once"].fn(ctx)]
+
+    [cut] = issues(chunk({"role": "assistant", "content": ""}), concurrency=4)
+    assert EARLY_END in cut and "rerun with --concurrency 1" in cut
+    [alone] = issues(chunk({"role": "assistant", "content": ""}), concurrency=1)
+    assert EARLY_END in alone and "--concurrency" not in alone
+    # Output without a finish_reason (OpenAI's gpt-audio) is not an early end.
+    [audio] = issues(chunk({"role": "assistant"}), chunk({"content": "Hi"}), concurrency=4)
+    assert EARLY_END not in audio
+    finding = Finding("STREAM-FINISH-001", Level.SHOULD, "stream.finish_once", cut, Outcome.WARN)
+    result = CaseResult("stream.basic", "t", "openai", Outcome.WARN, findings=(finding,))
+    [note] = verdict_notes([result], ["chat"], {})
+    assert "--concurrency 1" in note and "stream.basic" in note
+    assert verdict_notes([replace(result, findings=())], ["chat"], {}) == []

@@ -292,6 +292,27 @@ def role_first(ctx: CheckContext) -> Iterator[Issue]:
             )
 
 
+# Marks a stream that ended with no output and no finish_reason (engine/aggregate counts them).
+EARLY_END = "the stream ended early"
+
+
+def _carries_output(choice: dict[str, Any]) -> bool:
+    delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+    return any(delta.get(k) for k in ("content", "tool_calls", "function_call", "refusal", "audio"))
+
+
+def _early_end(ctx: CheckContext) -> str:
+    text = f"; {EARLY_END}: nothing but the opening chunk arrived before [DONE]"
+    concurrency = ctx.settings.get("concurrency")
+    if isinstance(concurrency, int) and concurrency > 1:
+        text += (
+            f" (with --concurrency {concurrency}, a server that interrupts a running "
+            "generation when another request arrives ends streams like this: rerun with "
+            "--concurrency 1 to tell the two apart)"
+        )
+    return text
+
+
 @check("stream.finish_once", "STREAM-009", "STREAM-FINISH-001")
 def finish_once(ctx: CheckContext) -> Iterator[Issue]:
     """No choice gets more than one non-null `finish_reason` nor output after it (MUST); each
@@ -303,11 +324,10 @@ def finish_once(ctx: CheckContext) -> Iterator[Issue]:
     for index, items in sorted(per.items()):
         finals = [ev for ev, ch in items if ch.get("finish_reason") is not None]
         if not finals:
-            yield Issue(
-                "STREAM-FINISH-001",
-                f"choice {index} has 0 non-null finish_reason values, expected 1",
-                exchange=ex.index,
-            )
+            message = f"choice {index} has 0 non-null finish_reason values, expected 1"
+            if not any(_carries_output(ch) for _, ch in items):
+                message += _early_end(ctx)
+            yield Issue("STREAM-FINISH-001", message, exchange=ex.index)
             continue
         if len(finals) > 1:
             yield Issue(
