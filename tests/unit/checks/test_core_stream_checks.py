@@ -19,6 +19,7 @@ from core_helpers import (
     capture,
     case,
     chunk,
+    completion,
     good_stream,
     reqs,
     run_check,
@@ -334,3 +335,22 @@ def test_a_stream_cut_to_its_opening_chunk_names_the_concurrency_rerun() -> None
     [note] = verdict_notes([result], ["chat"], {})
     assert "--concurrency 1" in note and "stream.basic" in note
     assert verdict_notes([replace(result, findings=())], ["chat"], {}) == []
+
+
+def test_streamed_usage_must_match_the_non_streamed_usage_of_the_same_prompt() -> None:
+    def usage(prompt: int, completion_: int) -> dict[str, int]:
+        return {"prompt_tokens": prompt, "completion_tokens": completion_, "total_tokens": 0}
+
+    def streamed(text: str, used: dict[str, int]) -> Any:
+        return stream_capture(*good_stream(text), chunk(choices=[], usage=used))
+
+    plain = capture(completion(content="Hello there.", usage=usage(34, 3)))
+    same = streamed("Hello there.", usage(34, 3))
+    assert run_check("stream.usage_matches", plain, same, args={"against": 0}) == []
+    # LiteLLM counts the streamed prompt with its own tokenizer: 11 where the backend said 34.
+    invented = streamed("Hello there.", usage(11, 3))
+    [issue] = run_check("stream.usage_matches", plain, invented, args={"against": 0})
+    assert issue.requirement == "STREAM-USAGE-003" and issue.path == "$.usage.prompt_tokens"
+    # Another text (the seed ignored): completion_tokens may differ, prompt_tokens may not.
+    sampled = streamed("Hi you, there.", usage(34, 5))
+    assert run_check("stream.usage_matches", plain, sampled, args={"against": 0}) == []

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from llmconform.checks.common import excerpt, invalid_utf8, schema_issues
-from llmconform.checks.context import CheckContext, Exchange
+from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.openai.chat import created_issues
 from llmconform.checks.registry import Issue, IssueKind, check
 
@@ -387,3 +387,37 @@ def usage_chunk(ctx: CheckContext) -> Iterator[Issue]:
             "that sum usage over chunks over-count",
             exchange=ex.index,
         )
+
+
+@check("stream.usage_matches", "STREAM-USAGE-003")
+def usage_matches(ctx: CheckContext) -> Iterator[Issue]:
+    """The streamed usage equals the non-streamed usage of the same prompt (`against` names
+    the non-streamed exchange). prompt_tokens do not depend on sampling; completion_tokens
+    are compared only when both answers have the same text (a server may ignore the seed)."""
+    ex = ctx.primary
+    other = ctx.exchanges[int(ctx.args.get("against", 0))]
+    if ex.status != 200 or other.status != 200:
+        raise Unverifiable(f"statuses {other.status} and {ex.status}, not 200 and 200")
+    mine, theirs = ex.completion.get("usage"), other.completion.get("usage")
+    if not isinstance(mine, dict) or not isinstance(theirs, dict):
+        raise Unverifiable("one of the two answers carries no usage")
+    keys = ["prompt_tokens"]
+    if _texts(ex.completion) == _texts(other.completion):
+        keys.append("completion_tokens")
+    for key in keys:
+        if mine.get(key) != theirs.get(key):
+            yield Issue(
+                "STREAM-USAGE-003",
+                f"the streamed usage has {key}={excerpt(mine.get(key))}, the same request "
+                f"without streaming {key}={excerpt(theirs.get(key))}",
+                f"$.usage.{key}",
+                ex.index,
+            )
+
+
+def _texts(completion: dict[str, Any]) -> list[Any]:
+    out = []
+    for c in completion.get("choices") or []:
+        message = c.get("message") if isinstance(c, dict) else None
+        out.append(message.get("content") if isinstance(message, dict) else None)
+    return out
