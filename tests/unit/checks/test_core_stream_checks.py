@@ -354,3 +354,13 @@ def test_streamed_usage_must_match_the_non_streamed_usage_of_the_same_prompt() -
     # Another text (the seed ignored): completion_tokens may differ, prompt_tokens may not.
     sampled = streamed("Hi you, there.", usage(34, 5))
     assert run_check("stream.usage_matches", plain, sampled, args={"against": 0}) == []
+
+
+def test_usage_match_without_a_usage_chunk_is_undecided() -> None:
+    plain = capture(
+        completion(usage={"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4})
+    )
+    [issue] = run_check(
+        "stream.usage_matches", plain, stream_capture(*good_stream()), args={"against": 0}
+    )
+    assert issue.kind is IssueKind.INCONCLUSIVE and "streamed answer" in issue.message

@@ -400,7 +400,16 @@ def usage_matches(ctx: CheckContext) -> Iterator[Issue]:
         raise Unverifiable(f"statuses {other.status} and {ex.status}, not 200 and 200")
     mine, theirs = ex.completion.get("usage"), other.completion.get("usage")
     if not isinstance(mine, dict) or not isinstance(theirs, dict):
-        raise Unverifiable("one of the two answers carries no usage")
+        # No usage to compare: its absence is judged by the usage cases (STREAM-USAGE-001).
+        which = "streamed" if not isinstance(mine, dict) else "non-streamed"
+        yield Issue(
+            "STREAM-USAGE-003",
+            f"the {which} answer carries no usage, so the two cannot be compared",
+            "$.usage",
+            ex.index,
+            IssueKind.INCONCLUSIVE,
+        )
+        return
     keys = ["prompt_tokens"]
     if _texts(ex.completion) == _texts(other.completion):
         keys.append("completion_tokens")
