@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import openai
@@ -66,6 +66,15 @@ class CutAtLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+def wait(work: Awaitable[Any]) -> Any:
+    """Run one SDK feature to its end."""
+
+    async def main() -> Any:
+        return await work
+
+    return asyncio.run(main())
+
+
 @pytest.fixture
 def serve() -> Iterator[Any]:
     servers: list[RunningServer] = []
@@ -80,7 +89,7 @@ def serve() -> Iterator[Any]:
 
 
 def test_the_stream_helper_reads_a_length_cut_answer_without_failing(serve: Any) -> None:
-    summary: Any = asyncio.run(chat_stream_helper(serve(CutAtLimit()), {"model": "m"}))
+    summary: Any = wait(chat_stream_helper(serve(CutAtLimit()), {"model": "m"}))
     assert summary["finish_reason"] == "length" and summary["sdk_raised_length"] is True
     assert summary["content"] == "Hello there, my"
     assert list(_stream_helper(summary)) == []  # the server was right
@@ -89,12 +98,12 @@ def test_the_stream_helper_reads_a_length_cut_answer_without_failing(serve: Any)
 
 def test_a_length_cut_call_or_parse_is_undecided_not_failed(serve: Any) -> None:
     client = serve(CutAtLimit(call=True))
-    summary: Any = asyncio.run(tools_stream_helper(client, {"model": "m"}))
+    summary: Any = wait(tools_stream_helper(client, {"model": "m"}))
     assert summary["sdk_raised_length"] is True and summary["finish_reason"] == "length"
     problems = list(_tools_stream(summary))
     assert [p[2].value for p in problems if len(p) == 3] == ["inconclusive"]
     assert all(len(p) == 3 for p in problems)
-    parsed: Any = asyncio.run(chat_parse(serve(CutAtLimit()), {"model": "m"}))
+    parsed: Any = wait(chat_parse(serve(CutAtLimit()), {"model": "m"}))
     assert parsed["sdk_raised_length"] is True
     assert [len(p) for p in _parse(parsed)] == [3]
     assert list(_parse({"parsed": None}))  # nothing parsed without a reason still fails
