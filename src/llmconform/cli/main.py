@@ -10,15 +10,11 @@ Each command lives in its own module, imported only when that command runs: `--v
 from __future__ import annotations
 
 import importlib
-import signal
-import sys
-import threading
 from typing import Any
 
 import click
 
 from llmconform import EDITION, __version__
-from llmconform.errors import ExitCode
 
 # name -> (module under llmconform.cli, attribute, short help shown by --help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -44,10 +40,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use; --help reads the table above."""
 
@@ -64,27 +56,6 @@ class LazyGroup(click.Group):
         command: Any = getattr(module, entry[1])
         assert isinstance(command, click.Command)
         return command
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        """Click's standalone handling, except that an interrupt is never "failures" (1).
-
-        Click answers Ctrl-C with "Aborted!" and exit 1, which a CI job reads as conformance
-        failures. A run installs its own guards once it starts (partial report, exit 3); an
-        interrupt before that, or in another command, ends with exit 3 and says so.
-        """
-        kwargs["standalone_mode"] = False
-        # SIGTERM before a run installs its own guards is an interrupt too (not a silent kill).
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            code = super().main(*args, **kwargs)
-        except click.ClickException as exc:
-            exc.show()
-            sys.exit(exc.exit_code)
-        except (click.Abort, KeyboardInterrupt):
-            click.echo("interrupted: stopped before the command finished", err=True)
-            sys.exit(ExitCode.COULD_NOT_RUN)
-        sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from the table, without importing any command."""

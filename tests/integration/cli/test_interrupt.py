@@ -13,16 +13,9 @@ from pathlib import Path
 import pytest
 
 SLOW_APP = """
-import pathlib
 from llmconform.reference.app import create_app
 # Non-streamed answers come at once; every stream waits 60 s before its first token.
-_inner = create_app(ttft_delay_s=60.0)
-_MARK = pathlib.Path(__file__).with_name("first-request")
-
-async def app(scope, receive, send):
-    if scope["type"] == "http":
-        _MARK.touch()  # the run is under way: the test may interrupt it from now on
-    await _inner(scope, receive, send)
+app = create_app(ttft_delay_s=60.0)
 """
 
 
@@ -54,24 +47,15 @@ def start_run(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     return proc, out
 
 
-def wait_for_finished_cases(tmp_path: Path, settle_s: float = 2.0) -> None:
-    """Wait until the target got its first request, then for non-streamed cases to finish.
-
-    Not a fixed sleep from the start: on a loaded machine starting Python alone can take
-    longer, and an interrupt before the run starts tests something else."""
-    mark = tmp_path / "first-request"
-    deadline = time.monotonic() + 60
-    while not mark.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert mark.exists(), "the run never sent a request"
+def wait_for_finished_cases(seconds: float) -> None:
     # Non-streamed cases finish within a fraction of a second; streams hang for 60 s.
-    time.sleep(settle_s)
+    time.sleep(seconds)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_writes_partial_report(tmp_path: Path, sig: signal.Signals) -> None:
     proc, out = start_run(tmp_path)
-    wait_for_finished_cases(tmp_path)
+    wait_for_finished_cases(4.0)
     started = time.monotonic()
     proc.send_signal(sig)
     output, _ = proc.communicate(timeout=30)
@@ -92,7 +76,7 @@ def test_a_second_interrupt_never_looks_like_a_conformance_failure(tmp_path: Pat
     # Wherever the second Ctrl-C lands (judging what finished, writing the report, stopping
     # the target), the exit code says "interrupted", never 1 ("conformance failures").
     proc, _ = start_run(tmp_path)
-    wait_for_finished_cases(tmp_path)
+    wait_for_finished_cases(4.0)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.02)
     if proc.poll() is None:
@@ -136,27 +120,3 @@ def test_a_reader_that_leaves_early_does_not_change_the_exit_code(tmp_path: Path
     assert proc.wait(timeout=120) == 0, errors
     assert "Traceback" not in errors and "BrokenPipe" not in errors
     assert json.loads((tmp_path / "report.json").read_text())["verdict"] == "pass"
-
-
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupt_before_the_run_starts_is_never_a_failure(
-    tmp_path: Path, sig: signal.Signals
-) -> None:
-    # Click answered an early Ctrl-C with "Aborted!" and exit 1 (conformance failures), and
-    # an early SIGTERM killed the process outright.
-    script = (
-        "import sys, time\n"
-        "from llmconform.cli.main import main\n"
-        "import llmconform.cli.listing as listing\n"
-        "listing.packaged_catalog = lambda: (print('ready', flush=True), time.sleep(30))\n"
-        "main(['list'])\n"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    proc.send_signal(sig)
-    output = proc.stdout.read()
-    assert proc.wait(timeout=30) == 3, output
-    assert "interrupted" in output and "Aborted!" not in output
