@@ -304,7 +304,7 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     (
         # Every stream case judges its stream's framing (STREAM-002), encoding included.
         Fault("invalid_utf8_in_streams", events=invalid_utf8_comment),
-        STREAM_ALL | PROP_VALID,
+        STREAM_ALL | PROP_VALID | USAGE_TWIN,
         set(),
     ),
 ]

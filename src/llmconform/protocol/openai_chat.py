@@ -70,10 +70,11 @@ def _apply_delta(state: dict[str, Any], delta: dict[str, Any]) -> None:
             state["audio"].setdefault("id", audio["id"])
     legacy = delta.get("function_call")
     if isinstance(legacy, dict):
-        state["function_call"] = state["function_call"] or {"name": "", "arguments": ""}
-        for key in ("name", "arguments"):
-            if isinstance(legacy.get(key), str):
-                state["function_call"][key] += legacy[key]
+        folded: dict[str, str] = state["function_call"] or {"name": "", "arguments": ""}
+        for part in ("name", "arguments"):
+            if isinstance(legacy.get(part), str):
+                folded[part] += legacy[part]
+        state["function_call"] = folded
     for pos, call in enumerate(delta.get("tool_calls") or []):
         if not isinstance(call, dict):
             continue

@@ -46,6 +46,7 @@ EVERY_STREAM = STREAMED_CALLS | {
     "stream.length_usage",
     "stream.stop",
     "stream.multi_turn",
+    "stream.usage_matches",
     "structured.json_object_stream",
     "structured.json_schema_stream",
     "logprobs.stream",

@@ -201,7 +201,8 @@ def _loose_chunks(ex: Exchange) -> Iterator[Issue]:
         for c in choices if isinstance(choices, list) else []:
             if not isinstance(c, dict):
                 continue
-            delta = c.get("delta") if isinstance(c.get("delta"), dict) else {}
+            raw = c.get("delta")
+            delta: dict[str, Any] = raw if isinstance(raw, dict) else {}
             found = {
                 "finish_reason": "finish_reason" not in c,
                 "role": "role" in delta and delta["role"] is None,
@@ -297,7 +298,8 @@ EARLY_END = "the stream ended early"
 
 
 def _carries_output(choice: dict[str, Any]) -> bool:
-    delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+    raw = choice.get("delta")
+    delta: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return any(delta.get(k) for k in ("content", "tool_calls", "function_call", "refusal", "audio"))
 
 

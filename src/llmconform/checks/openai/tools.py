@@ -78,7 +78,8 @@ def _legacy_agrees(choice: dict[str, Any], items: list[Any], exchange: int) -> I
     first = items[0] if items and isinstance(items[0], dict) else None
     if not isinstance(legacy, dict) or first is None:
         return
-    fn = first.get("function") if isinstance(first.get("function"), dict) else {}
+    raw = first.get("function")
+    fn: dict[str, Any] = raw if isinstance(raw, dict) else {}
     for key in ("name", "arguments"):
         if legacy.get(key) != fn.get(key):
             yield Issue(
