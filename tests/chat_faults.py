@@ -48,6 +48,8 @@ ENVELOPE_CASES = (
         "auth.missing_key",
     }
 )
+# Streams judged only for framing and their usage (stream.usage_matches): any framing fault.
+USAGE_TWIN = {"stream.usage_matches"}
 # The property cases (conformance/openai/properties.yaml) send generated requests: a fault
 # that breaks every answer, or every error, shows in their samples too.
 PROP_VALID = {"prop.valid_requests"}
@@ -168,18 +170,22 @@ def _every_chunk_usage(chunk: Any) -> Any:
 CASES: list[tuple[Fault, set[str], set[str]]] = [
     (
         Fault("no_done", events=lambda evs: [e for e in evs if e != DONE]),
-        STREAM_ALL | PROP_VALID,
+        STREAM_ALL | PROP_VALID | USAGE_TWIN,
         set(),
     ),
-    (Fault("data_after_done", events=lambda evs: [*evs, evs[0]]), STREAM_ALL | PROP_VALID, set()),
+    (
+        Fault("data_after_done", events=lambda evs: [*evs, evs[0]]),
+        STREAM_ALL | PROP_VALID | USAGE_TWIN,
+        set(),
+    ),
     (
         Fault("sse_as_text_plain", content_type=lambda c: "text/plain" if "event" in c else c),
-        STREAM_ALL | PROP_VALID,
+        STREAM_ALL | PROP_VALID | USAGE_TWIN,
         set(),
     ),
     (
         Fault("no_data_prefix", events=lambda evs: [e.removeprefix("data: ") for e in evs]),
-        STREAM_ALL | PROP_VALID,
+        STREAM_ALL | PROP_VALID | USAGE_TWIN,
         set(),
     ),
     (
@@ -298,7 +304,7 @@ CASES: list[tuple[Fault, set[str], set[str]]] = [
     (
         # Every stream case judges its stream's framing (STREAM-002), encoding included.
         Fault("invalid_utf8_in_streams", events=invalid_utf8_comment),
-        STREAM_ALL | PROP_VALID,
+        STREAM_ALL | PROP_VALID | USAGE_TWIN,
         set(),
     ),
 ]

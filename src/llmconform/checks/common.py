@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from llmconform.checks.context import Exchange
-from llmconform.checks.registry import Issue
+from llmconform.checks.registry import Issue, IssueKind
 from llmconform.schema.validation import validate
 
 SCHEMA = "urn:llmconform:schema:"
@@ -78,6 +78,26 @@ def choices_of(completion: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(choices, list):
         return []
     return [c for c in choices if isinstance(c, dict)]
+
+
+def stopped_early(tokens: Any, cap: int) -> bool:
+    """Whether usage shows fewer generated tokens than the limit allowed (`cap`)."""
+    return isinstance(tokens, int) and not isinstance(tokens, bool) and 0 <= tokens < cap
+
+
+def early_stop(requirement: str, tokens: int, cap: int, path: str, exchange: int) -> Issue:
+    """An undecided length requirement: the model ended on its own before the limit.
+
+    A model may finish its answer before any limit is reached; the exchange then shows
+    nothing about how the server ends a cut generation, which is neither a pass nor a fail."""
+    return Issue(
+        requirement,
+        f"the model stopped on its own after {tokens} token(s), before the limit of {cap}: "
+        "this exchange cannot show how a cut generation ends (undecided)",
+        path,
+        exchange,
+        IssueKind.INCONCLUSIVE,
+    )
 
 
 def over_limit(requirement: str, usage: Any, cap: int, exchange: int) -> Iterator[Issue]:

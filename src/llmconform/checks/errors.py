@@ -45,7 +45,7 @@ def status(ctx: CheckContext) -> Iterator[Issue]:
     yield from unexpected_status("ERR-004", ctx.primary, ctx.args.get("expect", 400))
 
 
-@check("error.envelope", "ERR-005", "ERR-006", "ERR-001")
+@check("error.envelope", "ERR-005", "ERR-006", "ERR-001", "ERR-007")
 def envelope(ctx: CheckContext) -> Iterator[Issue]:
     """An error status carries `{"error": {"message", "type", "param", "code"}}` as JSON; an
     error of any common shape behind a success status (a body or a stream event) is ERR-001."""
@@ -88,6 +88,30 @@ def envelope(ctx: CheckContext) -> Iterator[Issue]:
                 "(OpenAI always sends type, param and code)",
                 "$.error",
                 ex.index,
+            )
+        yield from _field_types(err, ex.index)
+
+
+def _field_types(err: dict[str, object], exchange: int) -> Iterator[Issue]:
+    """`code` and `param` are strings or null (ERR-007); "None" is Python's None as text."""
+    for key in ("code", "param"):
+        if key not in err or err[key] is None:
+            continue
+        value = err[key]
+        if not isinstance(value, str):
+            yield Issue(
+                "ERR-007",
+                f"error.{key} is {type(value).__name__} {excerpt(value)}, not a string or null",
+                f"$.error.{key}",
+                exchange,
+            )
+        elif value == "None":
+            yield Issue(
+                "ERR-007",
+                f"error.{key} is the string 'None': a Python None turned into text, where "
+                "null was meant",
+                f"$.error.{key}",
+                exchange,
             )
 
 

@@ -136,11 +136,27 @@ def _tools_round_trip(r: dict[str, Any]) -> Iterator[Problem]:
 
 def _tools_stream(r: dict[str, Any]) -> Iterator[Problem]:
     yield from _completion(r, "final completion", calls=True)
+    if r.get("sdk_raised_length"):  # arguments cut at the limit: nothing more to judge
+        yield (
+            "finish_reason",
+            "the call reached the token limit (finish_reason 'length'); the SDK raises "
+            "LengthFinishReasonError on that by design, so its arguments were not judged",
+            IssueKind.INCONCLUSIVE,
+        )
+        return
     yield from _tool_calls(r, "final completion", parsed=True)
 
 
 def _parse(r: dict[str, Any]) -> Iterator[Problem]:
     parsed = r.get("parsed")
+    if r.get("sdk_raised_length"):
+        yield (
+            "finish_reason",
+            "the answer reached the token limit (finish_reason 'length') and the SDK raises "
+            "LengthFinishReasonError on that by design, so nothing was parsed",
+            IssueKind.INCONCLUSIVE,
+        )
+        return
     if parsed is None and _text(r.get("refusal")):
         yield "refusal", "the model refused, so nothing was parsed", IssueKind.INCONCLUSIVE
         return

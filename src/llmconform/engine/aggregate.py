@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
+from llmconform.checks.openai.stream import EARLY_END
 from llmconform.engine.evaluate import strictly
 from llmconform.engine.profiles import judge_profiles
 from llmconform.errors import ExitCode
@@ -142,6 +143,14 @@ def verdict_notes(
             f"nothing was tested: all {len(cases)} case(s) were skipped"
             if cases
             else "nothing was tested: no case was selected"
+        )
+    early = [c.case_id for c in cases if any(EARLY_END in f.message for f in c.findings)]
+    if early:
+        notes.append(
+            f"{len(early)} case(s) got streams that {EARLY_END.removeprefix('the stream ')} "
+            f"(no output, no finish_reason), e.g. {early[0]}: if the run used --concurrency "
+            "above 1, rerun them with --concurrency 1; some servers interrupt a running "
+            "generation when another request arrives"
         )
     declared = set(capabilities)
     by_api: dict[str, list[CaseResult]] = {}

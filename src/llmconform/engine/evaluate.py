@@ -28,6 +28,8 @@ from llmconform.model import (
 # Raised by the engine itself when a response broke off or hit the size cap.
 TRANSPORT_REQUIREMENT = "HTTP-003"
 RATE_REQUIREMENT = "RATE-001"
+# Raised by the engine when a reused connection was found closed and the request was retried.
+REUSE_REQUIREMENT = "HTTP-004"
 # Tags of cases expanded into many samples (see engine/expand.py).
 SAMPLED_TAGS = frozenset({"repeat", "accuracy", "property"})
 EXCERPT_BYTES = 600
@@ -160,6 +162,9 @@ def evaluate(
     unjudged: set[str] = set()
     judged: set[str] = set()
     findings += _rate_limit_findings(exchanges, requirements)
+    findings += _reuse_findings(exchanges, requirements)
+    if any(ex.capture.reconnected for ex in exchanges):  # tested only when it happened
+        covered = (*covered, REUSE_REQUIREMENT)
     if any(ex.status == 429 for ex in exchanges):  # RATE-001 is tested only when a 429 came
         covered = (*covered, RATE_REQUIREMENT)
     for ref in case.checks:
@@ -220,6 +225,25 @@ def _valid_retry_after(value: str) -> bool:
         return parsedate_to_datetime(value) is not None
     except (TypeError, ValueError, IndexError):
         return False
+
+
+def _reuse_findings(
+    exchanges: Sequence[Exchange], requirements: Mapping[str, Requirement]
+) -> list[Finding]:
+    """A reused connection found closed before any response: the server's reuse behaviour."""
+    out: list[Finding] = []
+    for ex in exchanges:
+        if ex.capture.reconnected:
+            issue = Issue(
+                REUSE_REQUIREMENT,
+                "the server had closed the kept-alive connection this request was sent on, "
+                "without announcing it (no Connection: close on the previous response); "
+                f"nothing of a response arrived ({ex.capture.reconnected}), so the request was "
+                "sent once more on a new connection, as curl and the SDKs do",
+                exchange=ex.index,
+            )
+            out.append(_finding(issue, "engine", requirements))
+    return out
 
 
 def _rate_limit_findings(

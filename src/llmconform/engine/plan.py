@@ -20,7 +20,7 @@ CAPABILITIES: dict[str, str] = {
     "streaming": "stream: true on the endpoints under test",
     "stream_usage": "stream_options.include_usage",
     "models": "GET /models and GET /models/{id}",
-    "auth": "an API key is required (set automatically when a key is configured)",
+    "auth": "an API key is required and a missing or wrong one is refused (claim it explicitly)",
     "restricted_key": "a key without permission is configured (--restricted-key-env)",
     "n": "n > 1 choices",
     "tools": "tools and tool_choice (auto, none, required, named)",

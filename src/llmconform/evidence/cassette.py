@@ -132,7 +132,7 @@ def encode_capture(
     r = c.request
     content = _scrub_bytes(r.content, secrets) if r.content is not None else None
     req_json = json.loads(_scrub_text(json.dumps(r.json), secrets)) if r.json is not None else None
-    return {
+    out: dict[str, Any] = {
         "request": {
             "method": r.method,
             "path": _scrub_text(r.path, secrets),
@@ -162,6 +162,9 @@ def encode_capture(
             **({"cut": c.cut} if c.cut else {}),
         },
     }
+    if c.reconnected is not None:  # only then: cassettes of ordinary runs keep their form
+        out["response"]["reconnected"] = _scrub_text(c.reconnected, secrets)
+    return out
 
 
 def _want(ok: bool, what: str) -> None:
@@ -253,6 +256,7 @@ def decode_capture(data: Mapping[str, Any]) -> Capture:
             error=error,
             truncated=bool(rs.get("truncated")),
             cut=cut,
+            reconnected=_text_or_none(rs.get("reconnected")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CassetteError(f"malformed exchange in cassette: {exc!r}") from None
@@ -400,3 +404,8 @@ def load(path: Path) -> Cassette:
         raise CassetteError(f"cassette {path} is not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise CassetteError(f"cannot read cassette {path}: {exc.strerror}") from None
+
+
+def _text_or_none(value: object) -> str | None:
+    """A recorded text field, or None for anything else (a crafted cassette)."""
+    return value if isinstance(value, str) else None

@@ -139,6 +139,9 @@ class Capture:
     # Body bytes dropped after judging to keep the run's evidence within its budget
     # (`Limits.evidence_bytes`): the body then holds only its first bytes.
     cut: int = 0
+    # Set when a reused connection was found closed before any response and the request was
+    # sent again on a new one: what the first attempt saw (evidence for a reuse warning).
+    reconnected: str | None = None
 
     @property
     def body(self) -> bytes:

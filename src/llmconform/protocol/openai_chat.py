@@ -18,6 +18,7 @@ def _choice_state() -> dict[str, Any]:
         "tool_calls": {},
         "refusal": [],
         "audio": None,
+        "function_call": None,  # the deprecated single call, folded like a tool call
     }
 
 
@@ -67,6 +68,13 @@ def _apply_delta(state: dict[str, Any], delta: dict[str, Any]) -> None:
             state["audio"]["transcript"] += audio["transcript"]
         if isinstance(audio.get("id"), str):
             state["audio"].setdefault("id", audio["id"])
+    legacy = delta.get("function_call")
+    if isinstance(legacy, dict):
+        folded: dict[str, str] = state["function_call"] or {"name": "", "arguments": ""}
+        for part in ("name", "arguments"):
+            if isinstance(legacy.get(part), str):
+                folded[part] += legacy[part]
+        state["function_call"] = folded
     for pos, call in enumerate(delta.get("tool_calls") or []):
         if not isinstance(call, dict):
             continue
@@ -94,6 +102,8 @@ def _finish(index: int, state: dict[str, Any]) -> dict[str, Any]:
         message["refusal"] = "".join(state["refusal"])
     if state["audio"] is not None:
         message["audio"] = state["audio"]
+    if state["function_call"] is not None:
+        message["function_call"] = state["function_call"]
     if state["tool_calls"]:
         message["tool_calls"] = [state["tool_calls"][k] for k in sorted(state["tool_calls"])]
     return {"index": index, "message": message, "finish_reason": state["finish_reason"]}

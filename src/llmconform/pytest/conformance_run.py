@@ -107,6 +107,8 @@ class ConformanceRun:
         self.settings: dict[str, Any] = {
             "latency": {**options.latency, "warmup": options.warmup},
             "accuracy": {"thresholds": dict(options.accuracy_thresholds)},
+            # Checks name --concurrency 1 when streams end early while others were in flight.
+            "concurrency": options.concurrency,
         }
         self._samples: dict[str, dict[int, list[Capture]]] = {}
         self.lazy = False  # exchange each case when its item runs (pytest-xdist workers)
@@ -301,8 +303,8 @@ class ConformanceRun:
         declared = self.options.capabilities
         if declared is None:
             declared = self.target.capabilities or CORE_CAPABILITIES
-        if self.target.api_key:
-            declared = declared | {"auth"}
+        # A configured key is not a claim that the server requires one: a server that accepts
+        # any key would then fail AUTH-001. `auth` is claimed only explicitly (--capability).
         # Only a configured key can exercise the 403 cases, whatever was declared.
         if self.restricted_key:
             declared = declared | {"restricted_key"}

@@ -78,44 +78,26 @@ def _url(conn: Connection, path: str) -> str:
 async def send(
     client: httpx.AsyncClient, request: Request, conn: Connection, limits: Limits
 ) -> Capture:
-    """Send one request and capture the response; never raises for anything the target does."""
-    body = Body(limits.max_body_bytes)
-    status: int | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    t_headers: int | None = None
-    error: str | None = None
+    """Send one request and capture the response; never raises for anything the target does.
+
+    A request sent on a reused (kept-alive) connection that the server had already closed
+    gets no response at all. curl and the official SDKs then retry once on a new connection,
+    and so does this: only when nothing of the response arrived and the connection was a
+    reused one. The first attempt's failure is kept in `Capture.reconnected` (the evidence),
+    and the engine reports it as a warning about connection reuse, not a broken response.
+    """
     sent_at = time.time()
     t0 = time.perf_counter_ns()
-    try:
-        async with asyncio.timeout(limits.timeout_s):
-            req = client.build_request(
-                request.method,
-                _url(conn, request.path),
-                headers=_headers(request, conn),
-                json=request.json if request.content is None else None,
-                content=request.content,
-            )
-            response = await client.send(req, stream=True)
-            try:
-                t_headers = time.perf_counter_ns()
-                status = response.status_code
-                headers = tuple(
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
-                )
-                if status in _REDIRECTS:
-                    error = redirect_error(status, response.headers.get("location"))
-                await read_body(response, body, decoder_for(response.headers))
-            finally:
-                await response.aclose()
-    except TimeoutError:
-        error = (
-            f"no complete answer within the {limits.timeout_s:g} s exchange timeout; "
-            "raise --timeout if the target is that slow"
-        )
-    except BodyDecodeError as exc:
-        error = str(exc)
-    except Exception as exc:  # whatever a target does, the run goes on with the next exchange
-        error = describe(exc, limits.connect_timeout_s, limits.idle_timeout_s, status is not None)
+    deadline = time.monotonic() + limits.timeout_s
+    attempt = await _attempt(client, request, conn, limits, limits.timeout_s)
+    reconnected: str | None = None
+    if attempt.stale:
+        reconnected = attempt.error
+        left = max(0.001, deadline - time.monotonic())
+        async with make_client(conn, limits, 1) as fresh:
+            attempt = await _attempt(fresh, request, conn, limits, left)
+    error = attempt.error
+    body = attempt.body
     if body.truncated and error is None:
         error = (
             f"the target sent more than {size_text(limits.max_body_bytes)} of body (counted after "
@@ -124,17 +106,91 @@ async def send(
         )
     return Capture(
         request=request,
-        status=status,
-        headers=headers,
+        status=attempt.status,
+        headers=attempt.headers,
         chunks=body.done(),
         t_sent_ns=t0,
         sent_at=sent_at,
-        t_headers_ns=t_headers,
+        t_headers_ns=attempt.t_headers,
         t_end_ns=time.perf_counter_ns(),
         transport=conn.transport_kind,
-        error=redact(redact(error, conn.api_key), conn.restricted_key) if error else None,
+        error=_hide(error, conn),
         truncated=body.truncated,
+        reconnected=_hide(reconnected, conn),
     )
+
+
+def _hide(text: str | None, conn: Connection) -> str | None:
+    return redact(redact(text, conn.api_key), conn.restricted_key) if text else None
+
+
+@dataclass
+class _Attempt:
+    """One try at an exchange on one connection."""
+
+    body: Body
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    t_headers: int | None = None
+    error: str | None = None
+    stale: bool = False  # a reused connection was closed before any response: retry once
+
+
+# Failures that mean the peer closed the socket before answering anything.
+_CLOSED_EARLY = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+async def _attempt(
+    client: httpx.AsyncClient,
+    request: Request,
+    conn: Connection,
+    limits: Limits,
+    timeout_s: float,
+) -> _Attempt:
+    out = _Attempt(Body(limits.max_body_bytes))
+    connected = False  # whether this attempt opened a new TCP connection (httpcore trace)
+
+    async def trace(event: str, info: object) -> None:
+        nonlocal connected
+        if event.startswith("connection.connect_tcp.") or event.startswith(
+            "connection.connect_unix_socket."
+        ):
+            connected = True
+
+    try:
+        async with asyncio.timeout(timeout_s):
+            req = client.build_request(
+                request.method,
+                _url(conn, request.path),
+                headers=_headers(request, conn),
+                json=request.json if request.content is None else None,
+                content=request.content,
+                extensions={"trace": trace},
+            )
+            response = await client.send(req, stream=True)
+            try:
+                out.t_headers = time.perf_counter_ns()
+                out.status = response.status_code
+                out.headers = tuple(
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+                )
+                if out.status in _REDIRECTS:
+                    out.error = redirect_error(out.status, response.headers.get("location"))
+                await read_body(response, out.body, decoder_for(response.headers))
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        out.error = (
+            f"no complete answer within the {limits.timeout_s:g} s exchange timeout; "
+            "raise --timeout if the target is that slow"
+        )
+    except BodyDecodeError as exc:
+        out.error = str(exc)
+    except Exception as exc:  # whatever a target does, the run goes on with the next exchange
+        got = out.status is not None
+        out.error = describe(exc, limits.connect_timeout_s, limits.idle_timeout_s, got)
+        out.stale = isinstance(exc, _CLOSED_EARLY) and not got and not connected
+    return out
 
 
 def make_client(conn: Connection, limits: Limits, concurrency: int) -> httpx.AsyncClient:

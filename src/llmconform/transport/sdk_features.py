@@ -79,6 +79,31 @@ def _completion(completion: Any) -> dict[str, JSON]:
     return summary
 
 
+def _length_cut(exc: Exception) -> Any:
+    """The completion a `LengthFinishReasonError` carries, or None for any other exception.
+
+    The openai SDK's stream helper and `parse()` raise it for *any* finish_reason "length",
+    a correct answer to a request with a token limit: the SDK's choice, not the server's fault,
+    so the feature reads the completion the exception holds instead of failing."""
+    if type(exc).__name__ != "LengthFinishReasonError":
+        return None
+    return getattr(exc, "completion", None)
+
+
+async def _helper_final(stream_manager: Any, kinds: list[str]) -> tuple[Any, bool]:
+    """Run a chat stream helper to its end: (final completion, whether the SDK raised on
+    finish_reason "length" and the completion came from the exception)."""
+    try:
+        async with stream_manager as stream:
+            kinds.extend([str(_get(event, "type")) async for event in stream])
+            return await stream.get_final_completion(), False
+    except Exception as exc:
+        cut = _length_cut(exc)
+        if cut is None:
+            raise
+        return cut, True
+
+
 def _count(kinds: list[str]) -> dict[str, int]:
     return {k: kinds.count(k) for k in dict.fromkeys(kinds)}
 
@@ -115,12 +140,12 @@ async def chat_stream(client: Any, v: Mapping[str, str]) -> JSON:
 )
 async def chat_stream_helper(client: Any, v: Mapping[str, str]) -> JSON:
     """The stream helper's events and accumulated final completion."""
-    async with client.chat.completions.stream(
-        model=v["model"], messages=HELLO, max_tokens=MAX_TOKENS
-    ) as stream:
-        kinds = [str(_get(event, "type")) async for event in stream]
-        final = await stream.get_final_completion()
-    return {"events": _count(kinds), **_completion(final)}
+    kinds: list[str] = []
+    final, cut = await _helper_final(
+        client.chat.completions.stream(model=v["model"], messages=HELLO, max_tokens=MAX_TOKENS),
+        kinds,
+    )
+    return {"events": _count(kinds), **_completion(final), "sdk_raised_length": cut}
 
 
 @sdk_feature(
@@ -156,12 +181,14 @@ async def tools_round_trip(client: Any, v: Mapping[str, str]) -> JSON:
 )
 async def tools_stream_helper(client: Any, v: Mapping[str, str]) -> JSON:
     """A streamed forced call, accumulated (and its arguments parsed) by the stream helper."""
-    async with client.chat.completions.stream(
-        model=v["model"], messages=WEATHER, tools=[OPENAI_TOOL], tool_choice="required"
-    ) as stream:
-        kinds = [str(_get(event, "type")) async for event in stream]
-        final = await stream.get_final_completion()
-    return {"events": _count(kinds), **_completion(final)}
+    kinds: list[str] = []
+    final, cut = await _helper_final(
+        client.chat.completions.stream(
+            model=v["model"], messages=WEATHER, tools=[OPENAI_TOOL], tool_choice="required"
+        ),
+        kinds,
+    )
+    return {"events": _count(kinds), **_completion(final), "sdk_raised_length": cut}
 
 
 @sdk_feature(
@@ -173,11 +200,16 @@ async def chat_parse(client: Any, v: Mapping[str, str]) -> JSON:
     capital = pydantic.create_model("Capital", city=(str, ...), country=(str, ...))
     completions = client.chat.completions
     parse = getattr(completions, "parse", None) or client.beta.chat.completions.parse
-    completion = await parse(
-        model=v["model"],
-        messages=[{"role": "user", "content": "Name the capital of France and its country."}],
-        response_format=capital,
-    )
+    try:
+        completion = await parse(
+            model=v["model"],
+            messages=[{"role": "user", "content": "Name the capital of France and its country."}],
+            response_format=capital,
+        )
+    except Exception as exc:
+        if _length_cut(exc) is None:
+            raise
+        return {"parsed": None, "parsed_type": None, "refusal": None, "sdk_raised_length": True}
     message = _get(completion, "choices")[0].message
     parsed = _get(message, "parsed")
     return {

@@ -23,7 +23,12 @@ CAPABILITIES = CORE_CAPABILITIES | {
     "json_schema",
     "logprobs",
 }
-STREAMED_CALLS = {"tools.stream_required", "tools.stream_parallel", "tools.stream_matches"}
+STREAMED_CALLS = {
+    "tools.stream_required",
+    "tools.stream_parallel",
+    "tools.stream_matches",
+    "tools.stream_auto",
+}
 PLAIN_CALLS = {
     "tools.required",
     "tools.named",
@@ -41,6 +46,7 @@ EVERY_STREAM = STREAMED_CALLS | {
     "stream.length_usage",
     "stream.stop",
     "stream.multi_turn",
+    "stream.usage_matches",
     "structured.json_object_stream",
     "structured.json_schema_stream",
     "logprobs.stream",
@@ -58,6 +64,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
             "tools.parallel",
             "tools.stream_required",
             "tools.stream_parallel",
+            "tools.stream_auto",
         },
         set(),
     ),

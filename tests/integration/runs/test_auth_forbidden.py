@@ -42,3 +42,16 @@ def test_without_a_restricted_key_the_case_is_skipped() -> None:
     )
     case = next(c for c in report.cases if c.case_id == "auth.forbidden")
     assert case.outcome is Outcome.SKIP and "restricted_key" in case.reason
+
+
+def test_a_configured_key_does_not_claim_that_the_server_requires_one() -> None:
+    # The server accepts any key (mock servers do): without an explicit `auth` claim the
+    # missing/invalid-key cases do not run, so a key passed for routing cannot fail AUTH-001.
+    app = create_app(api_key=None)
+    core = frozenset({"chat", "streaming", "stream_usage", "models"})
+    report = run_against(app, keyword="auth.invalid_key", capabilities=core)
+    [case] = [c for c in report.cases if c.case_id == "auth.invalid_key"]
+    assert case.outcome is Outcome.SKIP and "auth" in case.reason
+    claimed = run_against(app, keyword="auth.invalid_key", capabilities=core | {"auth"})
+    [case] = [c for c in claimed.cases if c.case_id == "auth.invalid_key"]
+    assert case.outcome is Outcome.FAIL and "AUTH-001" in [f.requirement for f in case.findings]

@@ -10,7 +10,11 @@ import pytest
 
 from llmconform.catalog.loader import conformance_dir, load_catalog
 from llmconform.checks import known_checks
-from llmconform.engine.evaluate import RATE_REQUIREMENT, TRANSPORT_REQUIREMENT
+from llmconform.engine.evaluate import (
+    RATE_REQUIREMENT,
+    REUSE_REQUIREMENT,
+    TRANSPORT_REQUIREMENT,
+)
 from llmconform.errors import CatalogError
 from llmconform.model import Level
 
@@ -208,6 +212,7 @@ def test_every_openai_requirement_is_covered_by_a_case() -> None:
     covered = {r for case in cat.cases.values() for ref in case.checks for r in checks[ref.name]}
     covered.add(TRANSPORT_REQUIREMENT)  # the engine holds every exchange to it
     covered.add(RATE_REQUIREMENT)  # and every 429 it meets
+    covered.add(REUSE_REQUIREMENT)  # and every reused connection found closed
     assert sorted(set(cat.requirements) - covered) == []
 
 

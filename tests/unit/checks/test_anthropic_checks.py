@@ -248,3 +248,38 @@ def test_a_first_answer_cut_by_max_tokens_leaves_the_round_trip_inconclusive() -
     plain = capture({"max_tokens": 16}, message(text("No tool needed")))
     with pytest.raises(Unverifiable):
         issues(plain)
+
+
+def test_max_tokens_after_a_natural_end_turn_is_undecided() -> None:
+    req = {"max_tokens": 4}
+
+    def kinds(body: Any) -> list[tuple[str, str]]:
+        ctx = CheckContext(CASE, (Exchange(0, capture(req, body)),), {})
+        return [(i.requirement, i.kind.value) for i in CHECKS["ant.max_tokens"].fn(ctx)]
+
+    early = {**message(text("Hi")), "usage": {"input_tokens": 1, "output_tokens": 1}}
+    assert kinds(early) == [("ANT-LEN-001", "inconclusive")]
+    full = {**message(text("a b c d")), "usage": {"input_tokens": 1, "output_tokens": 4}}
+    assert kinds(full) == [("ANT-LEN-001", "violation")]
+
+
+def test_message_start_with_zero_input_tokens_fails_unless_cached() -> None:
+    start, block, delta = opening("hi")
+    end = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn"},
+        "usage": {"output_tokens": 1},
+    }
+    tail = ({"type": "content_block_stop", "index": 0}, end, {"type": "message_stop"})
+
+    def stream_with(usage: dict[str, Any]) -> Capture:
+        first = {**start, "message": {**start["message"], "usage": usage}}
+        return capture({"stream": True}, sse(first, block, delta, *tail), sse=True)
+
+    # LiteLLM's bridge: input_tokens 0 in message_start.
+    issues = run("ant.stream_input_usage", stream_with({"input_tokens": 0, "output_tokens": 1}))
+    assert reqs(issues) == ["ANT-STREAM-012"]
+    assert issues[0][1].startswith("message_start reports no input tokens")
+    cached = {"input_tokens": 0, "output_tokens": 1, "cache_read_input_tokens": 12}
+    assert run("ant.stream_input_usage", stream_with(cached)) == []
+    assert run("ant.stream_input_usage", stream_with({"input_tokens": 9, "output_tokens": 1})) == []

@@ -307,3 +307,37 @@ def test_accepts_tokens() -> None:
     assert run("embeddings.accepts_tokens", capture({"input": [1]}, emb_list([1.0]))) == []
     refused = capture({"input": [1]}, {"error": {"message": "x"}}, status=400)
     assert requirements(run("embeddings.accepts_tokens", refused)) == ["EMB-007"]
+
+
+def test_length_after_a_natural_early_stop_is_undecided() -> None:
+    # llama-server: {"text": "", "finish_reason": "stop"} after 1 token with a limit of 5.
+    req = {"prompt": "a", "max_tokens": 5}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    body = completion(choice(text="", finish="stop"), usage=usage)
+    [issue] = run("completions.length", capture(req, body))
+    assert (issue.requirement, issue.kind.value) == ("CMPL-LEN-001", "inconclusive")
+    cut = dict(usage, completion_tokens=5, total_tokens=6)  # cut at the limit, says stop
+    body = completion(choice(finish="stop"), usage=cut)
+    [issue] = run("completions.length", capture(req, body))
+    assert issue.kind.value == "violation"
+
+
+def test_base64_values_are_compared_only_for_a_deterministic_server() -> None:
+    # xpyd-sim: vectors are random per call, so two float answers already differ.
+    vector, other = [0.1, -0.2, 0.3], [0.7, 0.1, -0.4]
+    floats = capture({"encoding_format": "float"}, emb_list(vector))
+    as_b64 = capture({"encoding_format": "base64"}, emb_list(b64([0.5, 0.5, 0.5])))
+    again = capture({"encoding_format": "float"}, emb_list(other))
+    [issue] = run("embeddings.base64", floats, as_b64, again)
+    assert (issue.requirement, issue.kind) == ("EMB-004", IssueKind.INCONCLUSIVE)
+    assert "not deterministic" in issue.message and "component 0 was 0.1, then 0.7" in issue.message
+    # Random, but base64 of the wrong length is still wrong.
+    short = capture({"encoding_format": "base64"}, emb_list(b64([0.5, 0.5])))
+    issues = run("embeddings.base64", floats, short, again)
+    assert [i.kind for i in issues] == [IssueKind.VIOLATION, IssueKind.INCONCLUSIVE]
+    # Deterministic (the float answers agree): a different base64 vector fails, and says so.
+    same_again = capture({"encoding_format": "float"}, emb_list(vector))
+    [issue] = run("embeddings.base64", floats, as_b64, same_again)
+    assert issue.kind is IssueKind.VIOLATION and "two float answers agreed" in issue.message
+    good = capture({"encoding_format": "base64"}, emb_list(b64(vector)))
+    assert run("embeddings.base64", floats, good, same_again) == []

@@ -180,3 +180,19 @@ def test_reasoning_fields_are_information_only() -> None:
     [issue] = run_check("chat.reasoning_fields", capture(body))
     assert (issue.requirement, issue.kind) == ("CHAT-INFO-001", IssueKind.INFO)
     assert issue.path == "$.choices[0].message.reasoning_content"
+
+
+def test_a_natural_stop_before_the_limit_is_undecided_not_failed() -> None:
+    req = {"model": "m", "messages": MSGS, "max_tokens": 5}
+    early = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+    [issue] = run_check(
+        "chat.length",
+        capture(completion(finish_reason="stop", usage=early), request_json=req),
+    )
+    assert (issue.requirement, issue.kind.value) == ("CHAT-LEN-001", "inconclusive")
+    assert "1 token(s), before the limit of 5" in issue.message
+    full = {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}  # cut, says stop
+    [issue] = run_check(
+        "chat.length", capture(completion(finish_reason="stop", usage=full), request_json=req)
+    )
+    assert (issue.requirement, issue.kind.value) == ("CHAT-LEN-001", "violation")

@@ -74,6 +74,16 @@ def test_envelope_good() -> None:
         ({"message": "bad", "code": 400}, ["ERR-005"]),  # flat fields
         ({"error": {"message": "bad"}}, ["ERR-006"]),  # no type/param/code: a SHOULD
         ({"error": {"message": "bad", "type": None, "param": None, "code": None}}, ["ERR-006"]),
+        # LiteLLM: param is the string "None"; llama-server: an integer code (and no param).
+        (
+            {"error": {"message": "x", "type": "auth_error", "param": "None", "code": "401"}},
+            ["ERR-007"],
+        ),
+        (
+            {"error": {"message": "x", "type": "authentication_error", "code": 401}},
+            ["ERR-006", "ERR-007"],
+        ),
+        ({"error": {"message": "x", "type": "t", "param": "model", "code": "model_not_found"}}, []),
     ],
 )
 def test_envelope_shapes(body: Any, expected: list[str]) -> None:

@@ -8,11 +8,24 @@ from typing import Any
 import pytest
 
 from llmconform.catalog.loader import load_catalog
-from llmconform.checks import IssueKind
+from llmconform.checks import CHECKS, CheckContext, Exchange, IssueKind
+from llmconform.checks.openai.stream import EARLY_END
+from llmconform.engine.aggregate import verdict_notes
 from llmconform.engine.evaluate import evaluate
-from llmconform.model import BodyChunk, Case, CheckRef, Level, Outcome
+from llmconform.model import BodyChunk, Case, CaseResult, CheckRef, Finding, Level, Outcome
 
-from core_helpers import T0, capture, chunk, good_stream, reqs, run_check, sse, stream_capture
+from core_helpers import (
+    T0,
+    capture,
+    case,
+    chunk,
+    completion,
+    good_stream,
+    reqs,
+    run_check,
+    sse,
+    stream_capture,
+)
 
 USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
 ERROR = {
@@ -120,6 +133,22 @@ def test_chunk_schema() -> None:
     issues = run_check("stream.chunk_schema", stream_capture(*bad))
     assert reqs(issues) == ["STREAM-005"]
     assert issues[0].path == "event[1].choices[0].delta.tool_calls[0].index"
+
+
+def test_chunk_schema_flags_what_the_openai_spec_does_not_allow() -> None:
+    # LiteLLM omits the finish_reason key until the last chunk; mockllm sends role: null;
+    # vLLM-style servers send tool_calls: null. Each is reported once, as STREAM-010.
+    loose = good_stream("a b c")
+    for c in loose[1:3]:
+        del c["choices"][0]["finish_reason"]
+    loose[1]["choices"][0]["delta"]["role"] = None
+    loose[2]["choices"][0]["delta"]["role"] = None
+    loose[3]["choices"][0]["delta"]["tool_calls"] = None
+    issues = run_check("stream.chunk_schema", stream_capture(*loose))
+    assert reqs(issues) == ["STREAM-010"] * 3
+    assert [i.path for i in issues] == ["event[1]", "event[1]", "event[3]"]
+    assert "finish_reason key" in issues[0].message and "delta.role: null" in issues[1].message
+    assert run_check("stream.chunk_schema", stream_capture(*good_stream("a b c"))) == []
 
 
 def test_chunk_schema_reports_at_most_three_bad_chunks() -> None:
@@ -285,3 +314,53 @@ def test_an_audio_stream_has_its_text_in_the_transcript() -> None:
     assert run_check("chat.message", stream_capture(*chunks)) == []
     silent = [chunk({"role": "assistant", "content": None}), chunk({}, finish_reason="stop")]
     assert reqs(run_check("chat.message", stream_capture(*silent))) == ["CHAT-005"]
+
+
+def test_a_stream_cut_to_its_opening_chunk_names_the_concurrency_rerun() -> None:
+    # llama-cpp-python (interrupt_requests): a concurrent stream gets the role chunk, [DONE].
+    def issues(*chunks: Any, concurrency: int) -> list[str]:
+        ex = (Exchange(0, stream_capture(*chunks)),)
+        ctx = CheckContext(case("stream.finish_once"), ex, {}, "m", {"concurrency": concurrency})
+        return [i.message for i in CHECKS["stream.finish_once"].fn(ctx)]
+
+    [cut] = issues(chunk({"role": "assistant", "content": ""}), concurrency=4)
+    assert EARLY_END in cut and "rerun with --concurrency 1" in cut
+    [alone] = issues(chunk({"role": "assistant", "content": ""}), concurrency=1)
+    assert EARLY_END in alone and "--concurrency" not in alone
+    # Output without a finish_reason (OpenAI's gpt-audio) is not an early end.
+    [audio] = issues(chunk({"role": "assistant"}), chunk({"content": "Hi"}), concurrency=4)
+    assert EARLY_END not in audio
+    finding = Finding("STREAM-FINISH-001", Level.SHOULD, "stream.finish_once", cut, Outcome.WARN)
+    result = CaseResult("stream.basic", "t", "openai", Outcome.WARN, findings=(finding,))
+    [note] = verdict_notes([result], ["chat"], {})
+    assert "--concurrency 1" in note and "stream.basic" in note
+    assert verdict_notes([replace(result, findings=())], ["chat"], {}) == []
+
+
+def test_streamed_usage_must_match_the_non_streamed_usage_of_the_same_prompt() -> None:
+    def usage(prompt: int, completion_: int) -> dict[str, int]:
+        return {"prompt_tokens": prompt, "completion_tokens": completion_, "total_tokens": 0}
+
+    def streamed(text: str, used: dict[str, int]) -> Any:
+        return stream_capture(*good_stream(text), chunk(choices=[], usage=used))
+
+    plain = capture(completion(content="Hello there.", usage=usage(34, 3)))
+    same = streamed("Hello there.", usage(34, 3))
+    assert run_check("stream.usage_matches", plain, same, args={"against": 0}) == []
+    # LiteLLM counts the streamed prompt with its own tokenizer: 11 where the backend said 34.
+    invented = streamed("Hello there.", usage(11, 3))
+    [issue] = run_check("stream.usage_matches", plain, invented, args={"against": 0})
+    assert issue.requirement == "STREAM-USAGE-004" and issue.path == "$.usage.prompt_tokens"
+    # Another text (the seed ignored): completion_tokens may differ, prompt_tokens may not.
+    sampled = streamed("Hi you, there.", usage(34, 5))
+    assert run_check("stream.usage_matches", plain, sampled, args={"against": 0}) == []
+
+
+def test_usage_match_without_a_usage_chunk_is_undecided() -> None:
+    plain = capture(
+        completion(usage={"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4})
+    )
+    [issue] = run_check(
+        "stream.usage_matches", plain, stream_capture(*good_stream()), args={"against": 0}
+    )
+    assert issue.kind is IssueKind.INCONCLUSIVE and "streamed answer" in issue.message

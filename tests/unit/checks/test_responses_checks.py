@@ -372,3 +372,32 @@ def test_stream_arguments_cannot_tell_on_a_stream_cut_before_the_call() -> None:
     ):
         got = kinds(run("responses.stream_arguments", stream_of(final, terminal)))
         assert got == {("RESP-STREAM-013", "violation")}
+
+
+def test_length_after_a_natural_completion_is_undecided() -> None:
+    req = {"max_output_tokens": 16}
+    early = response(usage={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3})
+    [issue] = run("responses.length", capture(early, req))
+    assert (issue.requirement, issue.kind.value) == ("RESP-LEN-001", "inconclusive")
+    # llama-server: "completed" although max_output_tokens cut the output.
+    cut = response(usage={"input_tokens": 1, "output_tokens": 16, "total_tokens": 17})
+    [issue] = run("responses.length", capture(cut, req))
+    assert issue.kind.value == "violation"
+
+
+def test_the_model_may_not_change_between_created_and_the_terminal_event() -> None:
+    def stream(created_model: str, final_model: str) -> Capture:
+        final = response(model=final_model, output=[])
+        created = {**final, "status": "in_progress", "model": created_model}
+        body = sse(
+            [
+                {"type": "response.created", "response": created},
+                {"type": "response.completed", "response": final},
+            ]
+        )
+        return capture(body, {"stream": True}, ctype="text/event-stream", stream=True)
+
+    assert run("responses.stream_final", stream("smollm2", "smollm2")) == []
+    # LiteLLM's bridge: created names smollm2, completed llamafile/smollm2.
+    [issue] = run("responses.stream_final", stream("smollm2", "llamafile/smollm2"))
+    assert issue.requirement == "RESP-STREAM-015" and issue.path == "event[1].response.model"

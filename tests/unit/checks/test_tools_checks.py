@@ -160,3 +160,33 @@ def test_stream_matches_non_stream() -> None:
     assert reqs(run("tools.stream_matches", other, streamed, against=0)) == ["TOOLS-STREAM-003"]
     stopped = capture(request(), calls_body(call(), finish="stop"))
     assert reqs(run("tools.stream_matches", stopped, streamed, against=0)) == ["TOOLS-STREAM-003"]
+
+
+def test_stream_matches_compares_only_what_sampling_does_not_decide() -> None:
+    # llama-server ignores a forced tool_choice and samples text: 'length' once, 'stop' once.
+    text = capture(request(), completion({"content": "It is"}, finish="length"))
+    stopped = capture(request(stream=True), chunks=[chunk({"content": "Sun"}, finish="stop")])
+    assert run("tools.stream_matches", text, stopped, against=0) == []
+    # A call cut at the limit: its arguments are sampled, its function is not.
+    cut = capture(request(), calls_body(call(args='{"city": "Pa'), finish="length"))
+    streamed = capture(request(stream=True), chunks=fragments())
+    assert run("tools.stream_matches", cut, streamed, against=0) == []
+    renamed = capture(request(), calls_body(call("get_time", '{"ci'), finish="length"))
+    assert reqs(run("tools.stream_matches", renamed, streamed, against=0)) == ["TOOLS-STREAM-003"]
+
+
+def test_legacy_function_call_must_agree_with_the_tool_calls() -> None:
+    req = request(tool_choice="required")
+    agreeing = calls_body(call())
+    agreeing["choices"][0]["message"]["function_call"] = dict(call()["function"])
+    assert run("tools.calls", capture(req, agreeing)) == []
+    # smollm2-fc: function_call.name "get_weather:" next to a tool call named get_weather.
+    odd = calls_body(call())
+    odd["choices"][0]["message"]["function_call"] = {**call()["function"], "name": "get_weather:"}
+    issues = run("tools.calls", capture(req, odd))
+    assert reqs(issues) == ["TOOLS-009"] and issues[0].path.endswith("function_call.name")
+    # Streamed: function_call fragments are folded like the tool calls.
+    chunks = fragments()
+    chunks[1]["choices"][0]["delta"]["function_call"] = {"name": "get_time", "arguments": ""}
+    streamed = capture(request(stream=True, tool_choice="required"), chunks=chunks)
+    assert "TOOLS-009" in reqs(run("tools.calls", streamed))

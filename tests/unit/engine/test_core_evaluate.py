@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
 from llmconform.checks import CHECKS, CheckContext, Issue, IssueKind, Unverifiable, check
-from llmconform.engine.evaluate import TRANSPORT_REQUIREMENT, evaluate, skipped, summarize
+from llmconform.engine.evaluate import (
+    REUSE_REQUIREMENT,
+    TRANSPORT_REQUIREMENT,
+    evaluate,
+    skipped,
+    summarize,
+)
 from llmconform.model import Case, CaseResult, CheckRef, Level, Outcome, Requirement
 
 from core_helpers import T0, capture, completion
@@ -260,3 +267,17 @@ def test_a_key_cut_at_the_excerpt_seam_is_redacted_on_both_sides() -> None:
     for n in range(6, len(key)):
         assert key[:n] not in clean and key[-n:] not in clean, n
     assert clean.count("[REDACTED]") == 2
+
+
+def test_a_retried_stale_connection_is_a_reuse_warning_not_a_broken_response() -> None:
+    reqs = {**REQS, REUSE_REQUIREMENT: Requirement(REUSE_REQUIREMENT, Level.SHOULD, "http", "r")}
+    retried = dataclasses.replace(
+        capture(completion()), reconnected="Server disconnected without sending a response."
+    )
+    result = evaluate(make_case(CheckRef("core-test.clean")), [retried], reqs)
+    [finding] = result.findings
+    assert (finding.requirement, finding.outcome) == (REUSE_REQUIREMENT, Outcome.WARN)
+    assert "new connection" in finding.message and "without sending" in finding.message
+    assert REUSE_REQUIREMENT in result.requirements and result.outcome is Outcome.WARN
+    plain = evaluate(make_case(CheckRef("core-test.clean")), [capture(completion())], reqs)
+    assert plain.findings == () and REUSE_REQUIREMENT not in plain.requirements

@@ -72,6 +72,22 @@ def test_capture_round_trip_is_exact_and_redacted() -> None:
     assert back.body == b'{"k": "[REDACTED]"}\n'
     assert dict(back.headers)["set-cookie"] == "[REDACTED]"
     assert back.request.path == "/models?api_key=[REDACTED]"
+    assert back.reconnected is None and "reconnected" not in text  # ordinary runs unchanged
+
+
+def test_a_retry_on_a_new_connection_is_kept_in_the_cassette() -> None:
+    key = "sk-live-abcdef123456"
+    cap = Capture(
+        Request("GET", "/models"),
+        200,
+        (),
+        (),
+        t_sent_ns=0,
+        reconnected=f"Server disconnected without sending a response ({key})",
+    )
+    text = cassette.dumps({"model": "m"}, {"c": [cap]}, secrets=(key,))
+    back = cassette.loads(text).cases["c"][0]
+    assert back.reconnected == "Server disconnected without sending a response ([REDACTED])"
 
 
 def test_cassette_is_recorded_hashed_and_free_of_the_key(recorded: Path) -> None:

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from llmconform.checks.common import (
+    early_stop,
     excerpt,
     invalid_utf8,
     not_client_error,
     schema_issues,
+    stopped_early,
     unexpected_status,
 )
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
@@ -135,7 +137,11 @@ def max_tokens(ctx: CheckContext) -> Iterator[Issue]:
     if not isinstance(limit, int):
         raise ValueError("ant.max_tokens needs a request with max_tokens")
     message = message_of(ex)
-    if message.get("stop_reason") != "max_tokens":
+    usage = message.get("usage")
+    out = usage.get("output_tokens") if isinstance(usage, dict) else None
+    if message.get("stop_reason") == "end_turn" and stopped_early(out, limit):
+        yield early_stop("ANT-LEN-001", int(out or 0), limit, "$.stop_reason", ex.index)
+    elif message.get("stop_reason") != "max_tokens":
         yield Issue(
             "ANT-LEN-001",
             f"generation was limited to {limit} tokens but stop_reason is "
@@ -143,8 +149,6 @@ def max_tokens(ctx: CheckContext) -> Iterator[Issue]:
             "$.stop_reason",
             ex.index,
         )
-    usage = message.get("usage")
-    out = usage.get("output_tokens") if isinstance(usage, dict) else None
     if isinstance(out, int) and out > limit:
         yield Issue(
             "ANT-LEN-002",

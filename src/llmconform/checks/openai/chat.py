@@ -7,11 +7,13 @@ from collections.abc import Iterator
 
 from llmconform.checks.common import (
     choices_of,
+    early_stop,
     excerpt,
     over_limit,
     requested_n,
     schema_issues,
     stop_sequences,
+    stopped_early,
     token_limit,
 )
 from llmconform.checks.context import CheckContext
@@ -120,8 +122,14 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
     limit = token_limit(ex)
     if limit is None:
         raise ValueError("chat.length needs a request with max_tokens or max_completion_tokens")
+    usage = ex.completion.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    cap = limit * requested_n(ex)
     for c in choices_of(ex.completion):
-        if c.get("finish_reason") != "length":
+        where = f"$.choices[{c.get('index')}].finish_reason"
+        if c.get("finish_reason") == "stop" and stopped_early(tokens, cap):
+            yield early_stop("CHAT-LEN-001", int(tokens or 0), cap, where, ex.index)
+        elif c.get("finish_reason") != "length":
             yield Issue(
                 "CHAT-LEN-001",
                 f"generation was limited to {limit} tokens but "

@@ -13,11 +13,13 @@ from typing import Any
 
 from llmconform.checks.common import (
     choices_of,
+    early_stop,
     excerpt,
     over_limit,
     requested_n,
     schema_issues,
     stop_sequences,
+    stopped_early,
     token_limit,
 )
 from llmconform.checks.context import CheckContext, Exchange, Unverifiable
@@ -138,8 +140,14 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
     if limit is None:
         raise ValueError("completions.length needs a request with max_tokens")
     completion = completion_of(ex)
+    usage = completion.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    cap = limit * len(prompts_of(ex)) * requested_n(ex)
     for c in choices_of(completion):
-        if c.get("finish_reason") != "length":
+        if c.get("finish_reason") == "stop" and stopped_early(tokens, cap):
+            where = _where(c, "finish_reason")
+            yield early_stop("CMPL-LEN-001", int(tokens or 0), cap, where, ex.index)
+        elif c.get("finish_reason") != "length":
             yield Issue(
                 "CMPL-LEN-001",
                 f"generation was limited to {limit} tokens but finish_reason is "
@@ -147,7 +155,6 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
                 _where(c, "finish_reason"),
                 ex.index,
             )
-    cap = limit * len(prompts_of(ex)) * requested_n(ex)
     yield from over_limit("CMPL-LEN-002", completion.get("usage"), cap, ex.index)
 
 

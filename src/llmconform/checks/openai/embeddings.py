@@ -127,10 +127,13 @@ def base64_matches(ctx: CheckContext) -> Iterator[Issue]:
 
     Values are compared with relative tolerance `rel_tol` (default 1e-6), floored at
     `rel_tol` times the vector's largest component so that near-zero values printed with
-    a fixed number of decimals do not count as different.
+    a fixed number of decimals do not count as different. Values are compared only when the
+    server is deterministic: a second float request (`again_step`, default 2) must agree with
+    the first; a server whose vectors differ per call (random by design) is compared by shape.
     """
     step_f = int(ctx.args.get("float_step", 0))
     step_b = int(ctx.args.get("base64_step", 1))
+    step_again = int(ctx.args.get("again_step", 2))
     rel = float(ctx.args.get("rel_tol", DEFAULT_REL_TOL))
     try:
         as_float, as_b64 = ctx.exchanges[step_f], ctx.exchanges[step_b]
@@ -159,12 +162,48 @@ def base64_matches(ctx: CheckContext) -> Iterator[Issue]:
             "$.data",
             as_b64.index,
         )
+    varies = _varies(ctx, step_again, floats, rel)
     for pos, (f, b) in enumerate(zip(floats, b64s, strict=False)):
-        yield from _compare(f, b, rel, pos, as_b64.index)
+        yield from _compare(f, b, rel, pos, as_b64.index, values=varies is None)
+    if varies is not None:
+        yield Issue(
+            "EMB-004",
+            f"two float requests for the same input gave different vectors ({varies}): the "
+            "server is not deterministic, so the base64 values could not be compared with "
+            "the float ones (only their number was)",
+            "$.data",
+            as_b64.index,
+            IssueKind.INCONCLUSIVE,
+        )
+
+
+def _varies(ctx: CheckContext, step: int, floats: list[list[float]], rel: float) -> str | None:
+    """How a repeated float request differs from the first one, or None if it agrees (or
+    the case has no such step, or it failed: then the server is taken as deterministic)."""
+    if step >= len(ctx.exchanges) or ctx.exchanges[step].status != 200:
+        return None
+    again, issues = vectors_of(ctx.exchanges[step], "EMB-004")
+    if issues or len(again) != len(floats):
+        return None
+    for pos, (f, g) in enumerate(zip(floats, again, strict=True)):
+        if len(f) != len(g):
+            return f"data[{pos}] has {len(f)} then {len(g)} components"
+        j = _first_difference(f, g, rel)
+        if j is not None:
+            return f"data[{pos}] component {j} was {f[j]!r}, then {g[j]!r}"
+    return None
+
+
+def _first_difference(f: list[float], g: list[float], rel: float) -> int | None:
+    scale = max((abs(x) for x in f), default=0.0)
+    for j, (x, y) in enumerate(zip(f, g, strict=True)):
+        if not math.isclose(x, y, rel_tol=rel, abs_tol=rel * scale):
+            return j
+    return None
 
 
 def _compare(
-    f: list[float], b: list[float], rel: float, pos: int, exchange: int
+    f: list[float], b: list[float], rel: float, pos: int, exchange: int, *, values: bool
 ) -> Iterator[Issue]:
     where = f"$.data[{pos}].embedding"
     if len(f) != len(b):
@@ -175,17 +214,16 @@ def _compare(
             exchange,
         )
         return
-    scale = max((abs(x) for x in f), default=0.0)
-    for j, (x, y) in enumerate(zip(f, b, strict=True)):
-        if not math.isclose(x, y, rel_tol=rel, abs_tol=rel * scale):
-            yield Issue(
-                "EMB-004",
-                f"component {j} is {y!r} in base64 but {x!r} as float "
-                "(base64 must be the little-endian float32 of the same vector)",
-                where,
-                exchange,
-            )
-            return
+    j = _first_difference(f, b, rel) if values else None
+    if j is not None:
+        yield Issue(
+            "EMB-004",
+            f"component {j} decodes to {b[j]!r} from base64 (as little-endian float32) but is "
+            f"{f[j]!r} in the float answer for the same input; two float answers agreed, so "
+            "the server is deterministic and the two encodings should carry the same vector",
+            where,
+            exchange,
+        )
 
 
 @check("embeddings.dimensions", "EMB-006")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from llmconform.checks.common import excerpt, invalid_utf8, schema_issues
-from llmconform.checks.context import CheckContext, Exchange
+from llmconform.checks.context import CheckContext, Exchange, Unverifiable
 from llmconform.checks.openai.chat import created_issues
 from llmconform.checks.registry import Issue, IssueKind, check
 
@@ -158,7 +158,7 @@ def shape_key(chunk: Any) -> str | None:
         return None
 
 
-@check("stream.chunk_schema", "STREAM-005", "STREAM-ERR-001")
+@check("stream.chunk_schema", "STREAM-005", "STREAM-ERR-001", "STREAM-010")
 def chunk_schema(ctx: CheckContext) -> Iterator[Issue]:
     """Every payload is a `chat.completion.chunk` (MUST; first failing chunks shown). An error
     payload is no chunk: it is judged apart, under STREAM-ERR-001 (SHOULD), because OpenAI
@@ -188,6 +188,36 @@ def chunk_schema(ctx: CheckContext) -> Iterator[Issue]:
         reported += bool(issues)
         if reported >= 3:
             break
+    yield from _loose_chunks(ex)
+
+
+def _loose_chunks(ex: Exchange) -> Iterator[Issue]:
+    """What the chunk schema tolerates and the OpenAI spec does not (STREAM-010): the first
+    chunk of each kind is reported."""
+    seen: set[str] = set()
+    for p in ex.payloads:
+        value = p.value
+        choices = value.get("choices") if isinstance(value, dict) else None
+        for c in choices if isinstance(choices, list) else []:
+            if not isinstance(c, dict):
+                continue
+            raw = c.get("delta")
+            delta: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            found = {
+                "finish_reason": "finish_reason" not in c,
+                "role": "role" in delta and delta["role"] is None,
+                "tool_calls": "tool_calls" in delta and delta["tool_calls"] is None,
+            }
+            for kind, bad in found.items():
+                if not bad or kind in seen:
+                    continue
+                seen.add(kind)
+                what = (
+                    "a choice without the finish_reason key (send null until the end)"
+                    if kind == "finish_reason"
+                    else f"delta.{kind}: null (leave the key out instead)"
+                )
+                yield Issue("STREAM-010", f"the stream has {what}", _ev(p.event_index), ex.index)
 
 
 def _error_event_issues(value: dict[str, Any], where: str, exchange: int) -> Iterator[Issue]:
@@ -263,6 +293,28 @@ def role_first(ctx: CheckContext) -> Iterator[Issue]:
             )
 
 
+# Marks a stream that ended with no output and no finish_reason (engine/aggregate counts them).
+EARLY_END = "the stream ended early"
+
+
+def _carries_output(choice: dict[str, Any]) -> bool:
+    raw = choice.get("delta")
+    delta: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return any(delta.get(k) for k in ("content", "tool_calls", "function_call", "refusal", "audio"))
+
+
+def _early_end(ctx: CheckContext) -> str:
+    text = f"; {EARLY_END}: nothing but the opening chunk arrived before [DONE]"
+    concurrency = ctx.settings.get("concurrency")
+    if isinstance(concurrency, int) and concurrency > 1:
+        text += (
+            f" (with --concurrency {concurrency}, a server that interrupts a running "
+            "generation when another request arrives ends streams like this: rerun with "
+            "--concurrency 1 to tell the two apart)"
+        )
+    return text
+
+
 @check("stream.finish_once", "STREAM-009", "STREAM-FINISH-001")
 def finish_once(ctx: CheckContext) -> Iterator[Issue]:
     """No choice gets more than one non-null `finish_reason` nor output after it (MUST); each
@@ -274,11 +326,10 @@ def finish_once(ctx: CheckContext) -> Iterator[Issue]:
     for index, items in sorted(per.items()):
         finals = [ev for ev, ch in items if ch.get("finish_reason") is not None]
         if not finals:
-            yield Issue(
-                "STREAM-FINISH-001",
-                f"choice {index} has 0 non-null finish_reason values, expected 1",
-                exchange=ex.index,
-            )
+            message = f"choice {index} has 0 non-null finish_reason values, expected 1"
+            if not any(_carries_output(ch) for _, ch in items):
+                message += _early_end(ctx)
+            yield Issue("STREAM-FINISH-001", message, exchange=ex.index)
             continue
         if len(finals) > 1:
             yield Issue(
@@ -338,3 +389,46 @@ def usage_chunk(ctx: CheckContext) -> Iterator[Issue]:
             "that sum usage over chunks over-count",
             exchange=ex.index,
         )
+
+
+@check("stream.usage_matches", "STREAM-USAGE-004")
+def usage_matches(ctx: CheckContext) -> Iterator[Issue]:
+    """The streamed usage equals the non-streamed usage of the same prompt (`against` names
+    the non-streamed exchange). prompt_tokens do not depend on sampling; completion_tokens
+    are compared only when both answers have the same text (a server may ignore the seed)."""
+    ex = ctx.primary
+    other = ctx.exchanges[int(ctx.args.get("against", 0))]
+    if ex.status != 200 or other.status != 200:
+        raise Unverifiable(f"statuses {other.status} and {ex.status}, not 200 and 200")
+    mine, theirs = ex.completion.get("usage"), other.completion.get("usage")
+    if not isinstance(mine, dict) or not isinstance(theirs, dict):
+        # No usage to compare: its absence is judged by the usage cases (STREAM-USAGE-001).
+        which = "streamed" if not isinstance(mine, dict) else "non-streamed"
+        yield Issue(
+            "STREAM-USAGE-004",
+            f"the {which} answer carries no usage, so the two cannot be compared",
+            "$.usage",
+            ex.index,
+            IssueKind.INCONCLUSIVE,
+        )
+        return
+    keys = ["prompt_tokens"]
+    if _texts(ex.completion) == _texts(other.completion):
+        keys.append("completion_tokens")
+    for key in keys:
+        if mine.get(key) != theirs.get(key):
+            yield Issue(
+                "STREAM-USAGE-004",
+                f"the streamed usage has {key}={excerpt(mine.get(key))}, the same request "
+                f"without streaming {key}={excerpt(theirs.get(key))}",
+                f"$.usage.{key}",
+                ex.index,
+            )
+
+
+def _texts(completion: dict[str, Any]) -> list[Any]:
+    out = []
+    for c in completion.get("choices") or []:
+        message = c.get("message") if isinstance(c, dict) else None
+        out.append(message.get("content") if isinstance(message, dict) else None)
+    return out

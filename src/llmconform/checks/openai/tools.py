@@ -49,7 +49,7 @@ def _where(choice: dict[str, Any], k: int | None = None) -> str:
     return base if k is None else f"{base}[{k}]"
 
 
-@check("tools.calls", "TOOLS-001", "TOOLS-002", "TOOLS-003", "TOOLS-007")
+@check("tools.calls", "TOOLS-001", "TOOLS-002", "TOOLS-003", "TOOLS-007", "TOOLS-009")
 def calls(ctx: CheckContext) -> Iterator[Issue]:
     """Each tool call has an id, type "function", a declared name, and arguments that are a
     JSON string validating against that function's parameters; ids are distinct."""
@@ -67,6 +67,27 @@ def calls(ctx: CheckContext) -> Iterator[Issue]:
                 f"tool call ids repeat within one message: {excerpt(ids)}",
                 _where(c),
                 ex.index,
+            )
+        yield from _legacy_agrees(c, items, ex.index)
+
+
+def _legacy_agrees(choice: dict[str, Any], items: list[Any], exchange: int) -> Iterator[Issue]:
+    """The deprecated `function_call`, when sent with tool calls, matches the first (TOOLS-009)."""
+    message = choice.get("message")
+    legacy = message.get("function_call") if isinstance(message, dict) else None
+    first = items[0] if items and isinstance(items[0], dict) else None
+    if not isinstance(legacy, dict) or first is None:
+        return
+    raw = first.get("function")
+    fn: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    for key in ("name", "arguments"):
+        if legacy.get(key) != fn.get(key):
+            yield Issue(
+                "TOOLS-009",
+                f"function_call.{key} is {excerpt(legacy.get(key))} but the first tool call's "
+                f"is {excerpt(fn.get(key))}",
+                f"$.choices[{choice.get('index')}].message.function_call.{key}",
+                exchange,
             )
 
 

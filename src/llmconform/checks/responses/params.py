@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from llmconform.checks.common import excerpt, schema_issues
+from llmconform.checks.common import early_stop, excerpt, schema_issues, stopped_early
 from llmconform.checks.context import CheckContext, Unverifiable
 from llmconform.checks.registry import Issue, check
 from llmconform.checks.responses.core import request_of, response_of
@@ -45,7 +45,11 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
     response = response_of(ex)
     details = response.get("incomplete_details")
     reason = details.get("reason") if isinstance(details, dict) else None
-    if response.get("status") != "incomplete" or reason != "max_output_tokens":
+    u = response.get("usage")
+    out = u.get("output_tokens") if isinstance(u, dict) else None
+    if response.get("status") == "completed" and stopped_early(out, limit):
+        yield early_stop("RESP-LEN-001", int(out or 0), limit, "$.status", ex.index)
+    elif response.get("status") != "incomplete" or reason != "max_output_tokens":
         yield Issue(
             "RESP-LEN-001",
             f"output was limited to {limit} tokens but status is "
@@ -55,8 +59,6 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
             "$.status",
             ex.index,
         )
-    u = response.get("usage")
-    out = u.get("output_tokens") if isinstance(u, dict) else None
     if isinstance(out, int) and out > limit:
         yield Issue(
             "RESP-LEN-002",

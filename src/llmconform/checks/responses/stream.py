@@ -182,9 +182,37 @@ def arguments(ctx: CheckContext) -> Iterator[Issue]:
     yield from _report(ex, {sm.ARGS_MISMATCH: "RESP-STREAM-013"})
 
 
-@check("responses.stream_final", "RESP-STREAM-014")
+@check("responses.stream_final", "RESP-STREAM-014", "RESP-STREAM-015")
 def final(ctx: CheckContext) -> Iterator[Issue]:
-    """The terminal event's response equals what the events built, with the matching status."""
+    """The terminal event's response equals what the events built, with the matching status,
+    and names the model response.created named."""
     yield from _report(
         ctx.primary, {sm.FINAL_MISMATCH: "RESP-STREAM-014", sm.FINAL_STATUS: "RESP-STREAM-014"}
     )
+    yield from _same_model(ctx.primary)
+
+
+_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def _same_model(ex: Exchange) -> Iterator[Issue]:
+    models: dict[str, tuple[int, object]] = {}
+    for ev in stream_events(ex):
+        data = ev.data if isinstance(ev.data, dict) else {}
+        kind = data.get("type")
+        response = data.get("response")
+        if not isinstance(response, dict) or "model" not in response:
+            continue
+        if kind == "response.created":
+            models.setdefault("created", (ev.index, response["model"]))
+        elif kind in _TERMINAL:
+            models["terminal"] = (ev.index, response["model"])
+    if "created" in models and "terminal" in models:
+        (_, first), (at, last) = models["created"], models["terminal"]
+        if first != last:
+            yield Issue(
+                "RESP-STREAM-015",
+                f"response.created names model {first!r}, the terminal event {last!r}",
+                f"event[{at}].response.model",
+                ex.index,
+            )
