@@ -100,6 +100,27 @@ def early_stop(requirement: str, tokens: int, cap: int, path: str, exchange: int
     )
 
 
+def no_usage_stop(requirement: str, cap: int, path: str, exchange: int) -> Issue:
+    """An undecided length requirement: "stop" with no token count to compare with the limit.
+
+    Without usage (a stream that did not ask for it), a natural end before the limit and a
+    server that says "stop" for a cut cannot be told apart; a case that asks for usage
+    decides it."""
+    return Issue(
+        requirement,
+        f"finish_reason is 'stop' and the answer reports no usage: whether the model ended "
+        f"on its own before the limit of {cap} cannot be told (undecided)",
+        path,
+        exchange,
+        IssueKind.INCONCLUSIVE,
+    )
+
+
+def reports_tokens(tokens: Any) -> bool:
+    """Whether a usage count is a usable token count."""
+    return isinstance(tokens, int) and not isinstance(tokens, bool) and tokens >= 0
+
+
 def over_limit(requirement: str, usage: Any, cap: int, exchange: int) -> Iterator[Issue]:
     """An issue when `usage.completion_tokens` exceeds `cap` (the limit times the choices)."""
     tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None

@@ -196,3 +196,19 @@ def test_a_natural_stop_before_the_limit_is_undecided_not_failed() -> None:
         "chat.length", capture(completion(finish_reason="stop", usage=full), request_json=req)
     )
     assert (issue.requirement, issue.kind.value) == ("CHAT-LEN-001", "violation")
+
+
+def test_a_stop_without_usage_is_undecided_not_failed() -> None:
+    # A stream that did not ask for usage: "stop" may be a natural end before the limit (a
+    # model's short answer) or a server hiding a cut; nothing in the exchange tells which.
+    req = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+    bare = completion(finish_reason="stop")
+    bare.pop("usage", None)
+    issues = run_check("chat.length", capture(bare, request_json=req))
+    assert [(i.requirement, i.kind) for i in issues] == [("CHAT-LEN-001", IssueKind.INCONCLUSIVE)]
+    # With usage at the limit, "stop" is decided: the generation was cut and says otherwise.
+    full = completion(
+        finish_reason="stop", usage={"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6}
+    )
+    issues = run_check("chat.length", capture(full, request_json=req))
+    assert [(i.requirement, i.kind) for i in issues] == [("CHAT-LEN-001", IssueKind.VIOLATION)]

@@ -9,7 +9,9 @@ from llmconform.checks.common import (
     choices_of,
     early_stop,
     excerpt,
+    no_usage_stop,
     over_limit,
+    reports_tokens,
     requested_n,
     schema_issues,
     stop_sequences,
@@ -129,6 +131,8 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
         where = f"$.choices[{c.get('index')}].finish_reason"
         if c.get("finish_reason") == "stop" and stopped_early(tokens, cap):
             yield early_stop("CHAT-LEN-001", int(tokens or 0), cap, where, ex.index)
+        elif c.get("finish_reason") == "stop" and not reports_tokens(tokens):
+            yield no_usage_stop("CHAT-LEN-001", cap, where, ex.index)
         elif c.get("finish_reason") != "length":
             yield Issue(
                 "CHAT-LEN-001",

@@ -15,7 +15,9 @@ from llmconform.checks.common import (
     choices_of,
     early_stop,
     excerpt,
+    no_usage_stop,
     over_limit,
+    reports_tokens,
     requested_n,
     schema_issues,
     stop_sequences,
@@ -147,6 +149,8 @@ def length(ctx: CheckContext) -> Iterator[Issue]:
         if c.get("finish_reason") == "stop" and stopped_early(tokens, cap):
             where = _where(c, "finish_reason")
             yield early_stop("CMPL-LEN-001", int(tokens or 0), cap, where, ex.index)
+        elif c.get("finish_reason") == "stop" and not reports_tokens(tokens):
+            yield no_usage_stop("CMPL-LEN-001", cap, _where(c, "finish_reason"), ex.index)
         elif c.get("finish_reason") != "length":
             yield Issue(
                 "CMPL-LEN-001",
