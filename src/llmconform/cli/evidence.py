@@ -29,6 +29,7 @@ from llmconform.evidence.signing import (
 )
 from llmconform.evidence.verify import verify_report
 from llmconform.report import ReportFormatError, loads
+from llmconform.settings.run import read_options
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -89,6 +90,10 @@ def verify_command(
             "pass the report.json a run wrote",
             ExitCode.USAGE,
         )
+    raw = json.loads(data).get("info", {}).get("options", {})  # as written, before parsing
+    _, problems = read_options(raw if isinstance(raw, dict) else {"options": raw})
+    if problems:  # a report no run wrote: its recorded settings cannot be used to recompute it
+        fail(f"{report.name}: {'; '.join(problems[:3])}", ExitCode.USAGE)
     named = (parsed.info.options.get("cassette") or {}).get("path")
     path = cassette or (report.parent / named if named else None)
     if path is None or not path.is_file():

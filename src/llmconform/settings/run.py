@@ -155,6 +155,9 @@ _OPTION_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+_NAME_LISTS = frozenset({"profiles", "apis"})
+
+
 def read_options(raw: Mapping[str, Any]) -> tuple[RunOptionsJSON, list[str]]:
     """A report's options read back with their types checked: (the known keys, problems).
 
@@ -169,6 +172,12 @@ def read_options(raw: Mapping[str, Any]) -> tuple[RunOptionsJSON, list[str]]:
             problems.append(f"the report's options hold an unknown key {key[:40]!r}")
         elif (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             problems.append(f"the report's option {key!r} has the wrong type")
+        elif (
+            key in _NAME_LISTS
+            and isinstance(value, list)
+            and not all(isinstance(v, str) for v in value)
+        ):
+            problems.append(f"the report's option {key!r} must list names")
         else:
             known[key] = value
     return RunOptionsJSON(**known), problems  # type: ignore[typeddict-item]

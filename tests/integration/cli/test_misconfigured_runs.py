@@ -110,6 +110,8 @@ def test_a_correct_server_refusing_only_the_deliberate_cases_is_judged_normally(
         "--model",
         "llmconform-reference",
         *SOME,
+        "--capability",
+        "auth",  # claimed explicitly: a configured key claims nothing by itself
         "--out",
         str(tmp_path),
     )

@@ -91,16 +91,16 @@ def test_crafted_report_is_refused_by_verify(recorded: Path, tmp_path: Path, nam
     _refused(_cli(["verify", str(tmp_path / "report.json")]))
 
 
-def test_profiles_holding_a_dict_is_a_difference_not_a_traceback(
+def test_profiles_holding_a_dict_is_a_usage_error_not_a_traceback(
     recorded: Path, tmp_path: Path
 ) -> None:
-    # As every other mistyped option (test_verify_options): a difference, exit 1.
+    # As every other mistyped option (test_verify_options): no report a run wrote, exit 2.
     shutil.copy(recorded / "cassette.jsonl", tmp_path / "cassette.jsonl")
     doc = json.loads((recorded / "report.json").read_text(encoding="utf-8"))
     doc["info"]["options"]["profiles"] = [{"name": "x"}]
     (tmp_path / "report.json").write_text(json.dumps(doc), encoding="utf-8")
     result = _cli(["verify", str(tmp_path / "report.json"), "--allow-filtered"])
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert "profiles" in result.output
 
 
@@ -109,9 +109,9 @@ def test_deeply_nested_filter_is_a_message_not_a_traceback(recorded: Path, tmp_p
     doc = json.loads((recorded / "report.json").read_text(encoding="utf-8"))
     doc["info"]["options"]["filter"] = "(" * 5000 + "chat" + ")" * 5000
     (tmp_path / "report.json").write_text(json.dumps(doc), encoding="utf-8")
-    result = _cli(["verify", str(tmp_path / "report.json")])
-    assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit), result.output
-    assert "filter" in result.output
+    result = _cli(["verify", str(tmp_path / "report.json"), "--allow-filtered"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "-k expression" in result.output and "nested too deeply" in result.output
 
 
 @pytest.mark.parametrize("signature", [b"\xff\xfe not utf-8", ("[" * DEEP + "]" * DEEP).encode()])
