@@ -181,3 +181,16 @@ def nearest_rank(sorted_values: list[float], percent: int) -> float:
 def requirement_statements(report: RunReport) -> dict[str, str]:
     """Requirement id -> statement, for renderers that show a finding next to its rule."""
     return {rr.requirement.id: rr.requirement.statement for rr in report.requirements}
+
+
+def expired_waivers(report: RunReport) -> list[str]:
+    """One line per waiver the run found expired (recorded in its options) and so ignored."""
+    lines = []
+    for waiver in report.info.options.get("waivers") or []:
+        if isinstance(waiver, dict) and waiver.get("status") == "expired":
+            lines.append(
+                f"waiver for {clip(str(waiver.get('requirement')), 60)} expired on "
+                f"{clip(str(waiver.get('expires')), 20)}: ignored, the requirement is judged "
+                "as if it had none"
+            )
+    return lines

@@ -23,6 +23,7 @@ from llmconform.report._common import (
     PROFILE_WORDS,
     api_summaries,
     catalog_digest,
+    expired_waivers,
     multiline_safe,
     skip_reason,
     target_text,
@@ -116,7 +117,10 @@ def _certificate(report: RunReport) -> str:
         f'<h1><span class="muted">target</span> {_e(target_text(info.target))}</h1>\n'
         f'<p class="verdict {_verdict_class(report)}">{_e(verdict_label(report))}</p>\n'
         + _failed_list(report)
-        + "".join(f'<p class="note">{_e(note)}</p>\n' for note in report.notes)
+        + "".join(
+            f'<p class="note">{_e(note)}</p>\n'
+            for note in [*report.notes, *expired_waivers(report)]
+        )
         + (f'<ul class="pvs">{verdicts}</ul>\n' if verdicts else "")
         + f'<dl class="facts">{rows}</dl>\n</header>'
     )

@@ -23,6 +23,7 @@ from llmconform.report._common import (
     catalog_digest,
     clip,
     display_safe,
+    expired_waivers,
     multiline_safe,
     skip_reason,
     target_text,
@@ -78,8 +79,9 @@ def _fenced(text: str, lang: str = "") -> list[str]:
 def render_markdown(report: RunReport) -> str:
     """Render the report as GitHub-flavoured Markdown (ends with a newline)."""
     lines = [f"# llmconform: {md(verdict_label(report))}", ""]
-    lines += [f"> {md(note, limit=400)}" for note in report.notes]
-    lines += [""] if report.notes else []
+    notes = [*report.notes, *expired_waivers(report)]
+    lines += [f"> {md(note, limit=400)}" for note in notes]
+    lines += [""] if notes else []
     lines += _failed(report)
     lines += _gates(report)
     lines += _header(report)
