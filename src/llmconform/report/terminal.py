@@ -163,7 +163,7 @@ def _profile_lines(console: Console, report: RunReport) -> None:
         console.print(
             Text.assemble(
                 "  ",
-                (f"{display_safe(p.name):<24}", "bold"),
+                (f"{display_safe(p.name):<23}", "bold"),
                 (f"{PROFILE_WORDS[p.verdict]:<14}", _PROFILE_STYLE[p.verdict]),
                 counts,
             )
