@@ -21,6 +21,7 @@ from llmconform.engine.select import FilterError
 from llmconform.errors import ExitCode
 from llmconform.evidence import cassette as cassettes
 from llmconform.evidence.signing import (
+    MalformedSignature,
     SignatureError,
     generate_keypair,
     sign,
@@ -77,7 +78,9 @@ def verify_command(
         try:
             verify(data, sig.read_text(encoding="utf-8"), public_key.read_bytes())
         except UnicodeDecodeError:
-            fail(f"signature check failed: {sig.name} is not UTF-8 text", ExitCode.FAILURES)
+            fail(f"{sig.name} is not a signature document (not UTF-8 text)", ExitCode.USAGE)
+        except MalformedSignature as exc:
+            fail(f"{sig.name}: {exc}", ExitCode.USAGE)
         except SignatureError as exc:
             fail(f"signature check failed: {exc}", ExitCode.FAILURES)
         click.echo("signature: valid (Ed25519)")

@@ -16,13 +16,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from llmconform.errors import VerificationFailed
+from llmconform.errors import EvidenceError, VerificationFailed
 
 ALGORITHM = "ed25519"
 
 
 class SignatureError(VerificationFailed):
     """A key or signature is missing, malformed, or does not match."""
+
+
+class MalformedSignature(EvidenceError):
+    """The signature file is not a signature document at all (a usage error, not a mismatch)."""
 
 
 def generate_keypair() -> tuple[bytes, bytes]:
@@ -82,7 +86,7 @@ def verify(data: bytes, signature_doc: str, public_pem: bytes) -> None:
         if doc.get("algorithm") != ALGORITHM:
             raise SignatureError(f"unsupported algorithm {doc.get('algorithm')!r}")
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        raise SignatureError("the signature file is malformed") from None
+        raise MalformedSignature("the signature file is not a signature document") from None
     key = _load_public(public_pem)
     if doc.get("public_key") != _raw_public(key):
         raise SignatureError("the report was signed with a different key than the one given")

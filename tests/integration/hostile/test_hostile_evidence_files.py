@@ -115,7 +115,7 @@ def test_deeply_nested_filter_is_a_message_not_a_traceback(recorded: Path, tmp_p
 
 
 @pytest.mark.parametrize("signature", [b"\xff\xfe not utf-8", ("[" * DEEP + "]" * DEEP).encode()])
-def test_crafted_signature_fails_verification_with_a_message(
+def test_crafted_signature_is_a_usage_error_with_a_message(
     recorded: Path, tmp_path: Path, signature: bytes
 ) -> None:
     from cryptography.hazmat.primitives import serialization
@@ -132,7 +132,8 @@ def test_crafted_signature_fails_verification_with_a_message(
     result = _cli(
         ["verify", str(tmp_path / "report.json"), "--public-key", str(tmp_path / "k.pub")]
     )
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    # Not a signature document at all: a usage error, unlike a signature that does not match.
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert "signature" in result.output
 
 
