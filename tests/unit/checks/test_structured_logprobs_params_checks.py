@@ -112,7 +112,7 @@ def test_logprobs_entry_problems(entries: list[Any] | None, requirement: str) ->
 
 def test_top_logprobs_count() -> None:
     ignored = lp_body("Hi there", [entry("Hi", top=1), entry(" there", top=1)])
-    assert reqs(run("logprobs.top", capture(LP_REQUEST, ignored))) == ["LOGPROBS-003"]
+    assert reqs(run("logprobs.top", capture(LP_REQUEST, ignored))) == ["LOGPROBS-005"]
     too_many = lp_body("Hi there", [entry("Hi", top=3), entry(" there")])
     assert reqs(run("logprobs.top", capture(LP_REQUEST, too_many))) == ["LOGPROBS-003"]
     # The spec allows fewer at some positions.

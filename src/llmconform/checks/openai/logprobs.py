@@ -107,7 +107,7 @@ def _entry_problems(entry: Any, *, top: bool) -> Iterator[tuple[str, str]]:
                 yield req, "in top_logprobs: " + text
 
 
-@check("logprobs.top", "LOGPROBS-003")
+@check("logprobs.top", "LOGPROBS-003", "LOGPROBS-005")
 def top(ctx: CheckContext) -> Iterator[Issue]:
     """`top_logprobs: N` gives at most N alternatives per position, and N where it can."""
     ex = ctx.primary
@@ -136,7 +136,7 @@ def top(ctx: CheckContext) -> Iterator[Issue]:
         elif counts and want not in counts:
             # The spec lets a position list fewer, but never reaching N means N was ignored.
             yield Issue(
-                "LOGPROBS-003",
+                "LOGPROBS-005",
                 f"top_logprobs={want} was requested but no position lists {want} "
                 f"(counts seen: {sorted(set(counts))})",
                 where,
