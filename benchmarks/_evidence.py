@@ -48,7 +48,11 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+# This process's own peak (VmHWM): ru_maxrss would include the parent's peak at fork.
+with open("/proc/self/status") as status:
+    hwm = [int(line.split()[1]) for line in status if line.startswith("VmHWM:")]
+print((hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) // 1024,
+      file=sys.stderr)
 """
 
 

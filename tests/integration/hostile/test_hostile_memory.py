@@ -26,6 +26,12 @@ from llmconform.model import CaseWork, Connection, Limits
 from llmconform.model import Request
 
 def rss_mb():
+    # This process's own high-water mark. Not ru_maxrss: Linux carries the parent's peak
+    # (a large pytest process) across fork and exec into it, hiding any growth here.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 catalog = load_catalog(known_checks=known_checks())
