@@ -401,3 +401,17 @@ def test_the_model_may_not_change_between_created_and_the_terminal_event() -> No
     # LiteLLM's bridge: created names smollm2, completed llamafile/smollm2.
     [issue] = run("responses.stream_final", stream("smollm2", "llamafile/smollm2"))
     assert issue.requirement == "RESP-STREAM-015" and issue.path == "event[1].response.model"
+
+
+def test_schema_adherence_is_judged_only_for_strict_tools() -> None:
+    # strict defaults to true: the server guarantees the parameters schema. A tool declared
+    # strict: false leaves adherence to the model (model quality, not protocol).
+    missing_required = capture(response(output=[call("{}")]), BOUNDED)
+    assert kinds(run("responses.function_call", missing_required)) == {
+        ("RESP-TOOL-002", "violation")
+    }
+    lenient = {**BOUNDED, "tools": [{**TOOLS[0], "strict": False}, TOOLS[1]]}
+    assert run("responses.function_call", capture(response(output=[call("{}")]), lenient)) == []
+    # Still a JSON object, strict or not.
+    not_json = capture(response(output=[call("[1]")]), lenient)
+    assert kinds(run("responses.function_call", not_json)) == {("RESP-TOOL-002", "violation")}

@@ -136,7 +136,9 @@ def _argument_issues(
         )
         return
     params = tool.get("parameters")
-    if not isinstance(params, dict):
+    if not isinstance(params, dict) or tool.get("strict") is False:
+        # strict defaults to true (the server then guarantees the schema); a tool declared
+        # strict: false leaves schema adherence to the model, judged only by accuracy sets.
         return
     try:
         errors = list(Draft202012Validator(params).iter_errors(value))
