@@ -124,6 +124,14 @@ def _filter_chunks(data: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [data[0], extra, *data[1:]]
 
 
+def _bare_model_list(body: Any) -> Any:
+    # The model list's `data` array sent bare, without the {"object": "list"} wrapper
+    # (an embeddings list, which carries usage, is left alone).
+    if isinstance(body, dict) and body.get("object") == "list" and "usage" not in body:
+        return body["data"]
+    return body
+
+
 def _flat_error(body: Any) -> Any:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return body["error"]
@@ -1342,13 +1350,7 @@ MUTANTS = table(
         _M(
             "oai-exo-models-not-wrapped",
             ("MODELS-001",),
-            F(
-                body=lambda b: (
-                    b["data"]
-                    if isinstance(b, dict) and b.get("object") == "list" and "usage" not in b
-                    else b
-                )
-            ),
+            F(body=_bare_model_list),
             keyword=MODELS,
         ),
         _M(
@@ -1361,13 +1363,7 @@ MUTANTS = table(
         _M(
             "oai-oneapi-models-bare-array",
             ("MODELS-001",),
-            F(
-                body=lambda b: (
-                    b["data"]
-                    if isinstance(b, dict) and b.get("object") == "list" and "usage" not in b
-                    else b
-                )
-            ),
+            F(body=_bare_model_list),
             keyword=MODELS,
         ),
         _M(

@@ -82,7 +82,7 @@ def choices_of(completion: dict[str, Any]) -> list[dict[str, Any]]:
 
 def stopped_early(tokens: Any, cap: int) -> bool:
     """Whether usage shows fewer generated tokens than the limit allowed (`cap`)."""
-    return isinstance(tokens, int) and not isinstance(tokens, bool) and 0 <= tokens < cap
+    return reports_tokens(tokens) and tokens < cap
 
 
 def early_stop(requirement: str, tokens: int, cap: int, path: str, exchange: int) -> Issue:
